@@ -1,0 +1,51 @@
+# The two commands: `make demo` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+ENV := source scripts/env.sh &&
+PY := .venv/orchestration/bin/python
+SOURCE ?=
+BATCHES ?= 3
+ROWS ?= 1000
+IMAGES_UNIT := loader dbt generator soda
+
+.PHONY: setup up down airflow-db demo test unit test-stack images helm-check bench kind-up clean
+
+setup:
+	@bash scripts/setup.sh
+
+up: setup
+	@bash scripts/stack.sh up
+
+down:
+	@bash scripts/stack.sh down
+
+airflow-db: up
+	@$(ENV) .venv/orchestration/bin/airflow db migrate > $$AIRFLOW_HOME.migrate.log 2>&1 || { tail -20 $$AIRFLOW_HOME.migrate.log; exit 1; }
+
+demo: airflow-db
+	@if [ -z "$(SOURCE)" ]; then bash scripts/fetch-data.sh; fi
+	@$(ENV) $(PY) scripts/demo.py --source "$(or $(SOURCE),$(CURDIR)/data/superstore.csv)" --batches $(BATCHES) --rows $(ROWS)
+
+# Unit tests of each image run in that image's own virtualenv.
+unit: up
+	@for image in $(IMAGES_UNIT); do \
+	  echo "== unit tests: $$image"; \
+	  $(ENV) .venv/$$image/bin/python -m pytest -q tests/unit/$$image || exit 1; \
+	done
+
+test: unit airflow-db
+	@$(ENV) $(PY) -m pytest -q tests --ignore=tests/unit
+
+images:
+	@bash scripts/images.sh build
+
+helm-check: setup
+	@bash scripts/helm-check.sh
+
+bench: airflow-db
+	@$(ENV) $(PY) bench/run.py
+
+kind-up:
+	@bash scripts/kind-up.sh
+
+clean: down
+	rm -rf .stack reports

@@ -1,0 +1,1 @@
+"""Code shared by the pipeline images: settings, the step contract, S3 helpers."""

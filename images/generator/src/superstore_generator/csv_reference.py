@@ -1,0 +1,85 @@
+"""Reference data from a CSV file in the source format on S3 (e.g. the
+initial source file raw/initial/<sha256>.csv), streamed in one pass."""
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import cached_property
+
+from superstore_common.s3 import parse_s3_uri, s3_client
+from superstore_common.step import StepError
+
+from superstore_generator.profile import Customer, Location, Profile, ProfileCounts, ProductLabel
+from superstore_generator.reference import order_number
+from superstore_generator.source_format import HEADER, parse_date
+
+
+class CsvReference:
+    def __init__(self, uri: str):
+        self.bucket, self.key = parse_s3_uri(uri)
+        self.name = uri
+
+    def profile(self) -> Profile:
+        return self._learned[0]
+
+    def order_numbers_taken(self, year: int) -> list[int]:
+        order_ids = self._learned[1]
+        return [number for order_id in order_ids if (number := order_number(order_id, year)) is not None]
+
+    @cached_property
+    def _learned(self) -> tuple[Profile, set[str]]:
+        """(profile, every order id in the file), from one pass over it."""
+        with self._open() as reader:
+            try:
+                return self._learn(reader)
+            except (ValueError, ArithmeticError) as exc:
+                raise StepError(f"reference {self.name}: bad row at line {reader.line_num}: {exc}") from None
+
+    def _learn(self, rows) -> tuple[Profile, set[str]]:
+        counts = ProfileCounts()
+        lines_per_order: Counter[str] = Counter()
+        orders_per_customer: Counter[str] = Counter()
+        latest_customer: dict[str, tuple] = {}  # customer id -> (order date, Customer)
+        for row in rows:
+            order_id = row["Order ID"]
+            lines_per_order[order_id] += 1
+            if lines_per_order[order_id] == 1:
+                order_date = parse_date(row["Order Date"])
+                counts.ship_modes[row["Ship Mode"]] += 1
+                counts.ship_days[row["Ship Mode"]][(parse_date(row["Ship Date"]) - order_date).days] += 1
+                location = Location(row["Country"], row["City"], row["State"], row["Postal Code"], row["Region"])
+                counts.locations[location] += 1
+                customer = Customer(row["Customer ID"], row["Customer Name"], row["Segment"], location)
+                orders_per_customer[customer.customer_id] += 1
+                # A customer lives where their latest order went.
+                known = latest_customer.get(customer.customer_id)
+                if known is None or known[0] <= order_date:
+                    latest_customer[customer.customer_id] = (order_date, customer)
+            self._add_line(counts, row)
+        for customer_id, orders in orders_per_customer.items():
+            counts.customers[latest_customer[customer_id][1]] = orders
+        counts.lines_per_order.update(lines_per_order.values())
+        return counts.to_profile(), set(lines_per_order)
+
+    @staticmethod
+    def _add_line(counts: ProfileCounts, row: dict[str, str]) -> None:
+        quantity, discount = int(row["Quantity"]), Decimal(row["Discount"])
+        counts.quantities[quantity] += 1
+        counts.discounts[row["Sub-Category"]][int(discount * 100)] += 1
+        label = ProductLabel(row["Product ID"], row["Product Name"], row["Category"], row["Sub-Category"])
+        counts.product_sales[label].add_line(Decimal(row["Sales"]), quantity, discount, Decimal(row["Profit"]))
+
+    @contextmanager
+    def _open(self) -> Iterator[csv.DictReader]:
+        try:
+            body = s3_client().get_object(Bucket=self.bucket, Key=self.key)["Body"]
+        except s3_client().exceptions.NoSuchKey:
+            raise StepError(f"reference {self.name} does not exist") from None
+        with io.TextIOWrapper(body, encoding="utf-8", newline="") as text:
+            reader = csv.DictReader(text)
+            if reader.fieldnames != HEADER:
+                raise StepError(f"reference {self.name} is not in the Superstore source format")
+            yield reader

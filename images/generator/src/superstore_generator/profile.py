@@ -1,0 +1,171 @@
+"""What the generator learns from reference data: the Superstore catalogue
+(customers, products, places) and the distributions of an order's attributes.
+
+Both reference implementations fill the same `ProfileCounts` (plain counters,
+weighted by orders or by lines) and turn it into a `Profile` of samplers, so
+generated batches look alike whichever reference they were learned from.
+
+Money is kept in integers (cents, percents) so that every generated amount
+is an exact decimal: sales = quantity x list price x (1 - discount) and
+profit = quantity x list price x (margin - discount), the rule the source
+data follows exactly (each product has one list price and one margin at list
+price, whatever the discount).
+"""
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Generic, Hashable, TypeVar
+
+T = TypeVar("T", bound=Hashable)
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    country: str
+    city: str
+    state: str
+    postal_code: str
+    region: str
+
+
+@dataclass(frozen=True, order=True)
+class Customer:
+    customer_id: str
+    name: str
+    segment: str
+    location: Location
+
+
+@dataclass(frozen=True, order=True)
+class Product:
+    product_id: str
+    name: str
+    category: str
+    sub_category: str
+    list_price_cents: int
+    # profit / sales when sold without discount, in percent
+    margin_percent: int
+
+
+@dataclass(frozen=True, order=True)
+class ProductLabel:
+    product_id: str
+    name: str
+    category: str
+    sub_category: str
+
+
+@dataclass
+class ProductSales:
+    """Sums over one product's lines: enough to recover its list price and
+    margin, exactly when the lines follow the pricing rule, on average if not."""
+
+    lines: int = 0
+    sales: Decimal = Decimal(0)
+    quantity: Decimal = Decimal(0)
+    discounted_quantity: Decimal = Decimal(0)  # sum of quantity x discount
+    profit: Decimal = Decimal(0)
+
+    def add_line(self, sales: Decimal, quantity: int, discount: Decimal, profit: Decimal) -> None:
+        self.lines += 1
+        self.sales += sales
+        self.quantity += quantity
+        self.discounted_quantity += quantity * discount
+        self.profit += profit
+
+    def product(self, label: ProductLabel) -> Product | None:
+        # sales = list price x (quantity - discounted quantity)
+        # profit = list price x (margin x quantity - discounted quantity)
+        full_price_units = self.quantity - self.discounted_quantity
+        if full_price_units <= 0 or self.sales <= 0:
+            return None
+        list_price = self.sales / full_price_units
+        margin = (self.profit / list_price + self.discounted_quantity) / self.quantity
+        return Product(
+            **vars(label),
+            list_price_cents=int((list_price * 100).to_integral_value()),
+            margin_percent=int((margin * 100).to_integral_value()),
+        )
+
+
+class Distribution(Generic[T]):
+    """Values with their observed weights, sampled with `random.choices` on
+    cumulative weights (a bisect per draw, no per-draw normalisation)."""
+
+    def __init__(self, counts: Counter[T]):
+        if not counts:
+            raise ValueError("a distribution needs at least one value")
+        # Sorted, so that the same counts give the same draws whatever order
+        # the reference delivered them in.
+        self.values = sorted(counts)
+        self.cum_weights = []
+        total = 0
+        for value in self.values:
+            total += counts[value]
+            self.cum_weights.append(total)
+
+    def sample(self, rng: random.Random) -> T:
+        return rng.choices(self.values, cum_weights=self.cum_weights)[0]
+
+    def sample_many(self, rng: random.Random, k: int) -> list[T]:
+        return rng.choices(self.values, cum_weights=self.cum_weights, k=k)
+
+    def share(self, value: T) -> float:
+        """The probability of `value` (for tests and reports)."""
+        index = self.values.index(value)
+        previous = self.cum_weights[index - 1] if index else 0
+        return (self.cum_weights[index] - previous) / self.cum_weights[-1]
+
+
+@dataclass
+class ProfileCounts:
+    """Raw observations, filled by a reference implementation."""
+
+    # per order
+    ship_modes: Counter[str] = field(default_factory=Counter)
+    ship_days: defaultdict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    lines_per_order: Counter[int] = field(default_factory=Counter)
+    locations: Counter[Location] = field(default_factory=Counter)
+    customers: Counter[Customer] = field(default_factory=Counter)
+    # per line
+    product_sales: defaultdict[ProductLabel, ProductSales] = field(default_factory=lambda: defaultdict(ProductSales))
+    quantities: Counter[int] = field(default_factory=Counter)
+    discounts: defaultdict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def to_profile(self) -> "Profile":
+        missing = [name for name, counter in vars(self).items() if not counter]
+        if missing:
+            raise ValueError(f"reference data has no {', '.join(missing)}")
+        return Profile(
+            ship_modes=Distribution(self.ship_modes),
+            ship_days={mode: Distribution(days) for mode, days in self.ship_days.items()},
+            lines_per_order=Distribution(self.lines_per_order),
+            locations=Distribution(self.locations),
+            customers=Distribution(self.customers),
+            segments=Distribution(Counter(customer.segment for customer in self.customers)),
+            products=Distribution(self._products()),
+            quantities=Distribution(self.quantities),
+            discounts={sub: Distribution(levels) for sub, levels in self.discounts.items()},
+        )
+
+    def _products(self) -> Counter[Product]:
+        products = Counter()
+        for label, sales in self.product_sales.items():
+            if product := sales.product(label):
+                products[product] += sales.lines
+        return products
+
+
+@dataclass(frozen=True)
+class Profile:
+    ship_modes: Distribution[str]
+    ship_days: dict[str, Distribution[int]]  # ship date - order date, per ship mode
+    lines_per_order: Distribution[int]
+    locations: Distribution[Location]
+    customers: Distribution[Customer]  # at their current location
+    segments: Distribution[str]  # per customer, for new customers
+    products: Distribution[Product]
+    quantities: Distribution[int]
+    discounts: dict[str, Distribution[int]]  # percent, per sub-category

@@ -1,0 +1,138 @@
+"""Reference data from the warehouse's published star schema. Only small
+aggregates travel (one row per product, customer, place, ship mode...), never
+the fact table; the SQL runs on PostgreSQL and Redshift alike."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+import psycopg
+from psycopg import sql
+from superstore_common.settings import WarehouseSettings
+from superstore_common.step import StepError
+
+from superstore_generator.profile import Customer, Location, Profile, ProfileCounts, ProductLabel, ProductSales
+from superstore_generator.reference import ORDER_ID_PREFIX
+
+PUBLISHED_TABLES = ("fct_sales", "dim_customers", "dim_products", "dim_orders")
+
+SHIP_MODES = """
+select ship_mode, ship_date - order_date as ship_days, count(*)
+from {schema}.dim_orders
+where ship_date is not null
+group by 1, 2"""
+
+LINES_PER_ORDER = """
+select lines, count(*)
+from (select order_key, count(*) as lines from {schema}.fct_sales group by order_key) as orders
+group by 1"""
+
+QUANTITIES = "select quantity, count(*) from {schema}.fct_sales group by 1"
+
+DISCOUNTS = """
+select p.sub_category, round(f.discount * 100), count(*)
+from {schema}.fct_sales as f
+join {schema}.dim_products as p on p.product_key = f.product_key
+group by 1, 2"""
+
+PRODUCTS = """
+select p.product_id, p.product_name, p.category, p.sub_category,
+       count(*), sum(f.sales), sum(f.quantity), sum(f.quantity * f.discount), sum(f.profit)
+from {schema}.fct_sales as f
+join {schema}.dim_products as p on p.product_key = f.product_key
+group by 1, 2, 3, 4"""
+
+# Orders are counted per customer id over all of the customer's versions; the
+# customer is placed where their current version lives.
+CUSTOMERS = """
+with orders_per_customer as (
+    select c.customer_id, count(distinct f.order_key) as orders
+    from {schema}.fct_sales as f
+    join {schema}.dim_customers as c on c.customer_key = f.customer_key
+    group by 1
+)
+select c.customer_id, c.customer_name, c.segment, c.country, c.city, c.state, c.postal_code, c.region, o.orders
+from {schema}.dim_customers as c
+join orders_per_customer as o on o.customer_id = c.customer_id
+where c.is_current"""
+
+LOCATIONS = """
+select c.country, c.city, c.state, c.postal_code, c.region, count(distinct f.order_key)
+from {schema}.fct_sales as f
+join {schema}.dim_customers as c on c.customer_key = f.customer_key
+group by 1, 2, 3, 4, 5"""
+
+ORDER_IDS_LIKE = "select order_id from {schema}.dim_orders where order_id like %s"
+
+
+class WarehouseReference:
+    def __init__(self, settings: WarehouseSettings):
+        self.settings = settings
+        self.name = f"warehouse:{settings.published_schema}"
+
+    def has_published_tables(self) -> bool:
+        """True when the star schema exists and holds at least one sale."""
+        with self._connect() as conn:
+            found = conn.execute(
+                "select count(*) from information_schema.tables where table_schema = %s and table_name = any(%s)",
+                (self.settings.published_schema, list(PUBLISHED_TABLES)),
+            ).fetchone()[0]
+            if found < len(PUBLISHED_TABLES):
+                return False
+            return conn.execute(self._sql("select count(*) from (select 1 from {schema}.fct_sales limit 1) as t")).fetchone()[0] > 0
+
+    def profile(self) -> Profile:
+        return self._profile
+
+    def order_numbers_taken(self, year: int) -> Iterator[int]:
+        prefix = f"{ORDER_ID_PREFIX}-{year}-"
+        with self._connect() as conn, conn.cursor(name="order_ids") as cursor:
+            # A server-side cursor: a year's ids stream in without being held.
+            cursor.execute(self._sql(ORDER_IDS_LIKE), (prefix + "%",))
+            for (order_id,) in cursor:
+                if order_id[len(prefix) :].isdigit():
+                    yield int(order_id[len(prefix) :])
+
+    @cached_property
+    def _profile(self) -> Profile:
+        counts = ProfileCounts()
+        with self._connect() as conn:
+            run = lambda query: conn.execute(self._sql(query)).fetchall()  # noqa: E731
+            for mode, days, orders in run(SHIP_MODES):
+                counts.ship_modes[mode] += orders
+                counts.ship_days[mode][days] += orders
+            counts.lines_per_order.update(dict(run(LINES_PER_ORDER)))
+            counts.quantities.update({int(quantity): lines for quantity, lines in run(QUANTITIES)})
+            for sub_category, discount_percent, lines in run(DISCOUNTS):
+                counts.discounts[sub_category][int(discount_percent)] += lines
+            for product_id, name, category, sub_category, lines, sales, quantity, discounted, profit in run(PRODUCTS):
+                label = ProductLabel(product_id, name, category, sub_category)
+                counts.product_sales[label] = ProductSales(lines, sales, quantity, discounted, profit)
+            for *customer, country, city, state, postal_code, region, orders in run(CUSTOMERS):
+                location = Location(country, city, state, str(postal_code), region)
+                counts.customers[Customer(*customer, location)] += orders
+            for country, city, state, postal_code, region, orders in run(LOCATIONS):
+                counts.locations[Location(country, city, state, str(postal_code), region)] += orders
+        return counts.to_profile()
+
+    def _sql(self, query: str) -> sql.Composed:
+        return sql.SQL(query).format(schema=sql.Identifier(self.settings.published_schema))
+
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection]:
+        settings = self.settings
+        try:
+            conn = psycopg.connect(
+                host=settings.host,
+                port=settings.port,
+                dbname=settings.db,
+                user=settings.user,
+                password=settings.password.get_secret_value(),
+                connect_timeout=10,
+                application_name="superstore-generator",
+            )
+        except psycopg.OperationalError as exc:
+            # The message names host and user, never the password.
+            raise StepError(f"warehouse unreachable: {' '.join(str(exc).split())}") from None
+        with conn:
+            yield conn

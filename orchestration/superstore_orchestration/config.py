@@ -1,0 +1,54 @@
+"""Orchestration settings, from the environment of the Airflow process."""
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class PipelineConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIPELINE_", extra="ignore")
+
+    runner: Literal["local", "docker", "kubernetes"] = "local"
+    # Images are <repository>/<image>:<tag>, e.g. 123.dkr.ecr.../superstore/loader:1.4.0
+    image_repository: str = "superstore"
+    image_tag: str = "dev"
+    # local runner: each image's virtualenv, <venvs_dir>/<image>/bin/superstore-<image>
+    venvs_dir: Path = REPO_ROOT / ".venv"
+    # docker runner: a Docker-compatible API (podman system service works)
+    docker_url: str = "unix:///run/podman/podman.sock"
+    docker_network: str = "host"
+    # kubernetes runner
+    namespace: str = "superstore-tasks"
+    service_account: str = "superstore-pipeline"
+    config_map: str = "superstore-pipeline-config"
+    secret: str = "superstore-warehouse"
+    kubernetes_conn_id: str = "kubernetes_default"
+    in_cluster: bool = True
+    # initial DAG: the default source file (local path or s3:// URI)
+    default_source: str = str(REPO_ROOT / "data" / "superstore.csv")
+    # incremental DAG: where S3 ObjectCreated events arrive
+    events_queue_url: str = "http://127.0.0.1:5000/123456789012/superstore-raw-events"
+    events_visibility_timeout: int = 300
+    sensor_timeout: int = 600
+    deferrable: bool = False
+
+
+class LakeConfig(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    raw_bucket: str = "superstore-raw"
+    incoming_prefix: str = "incoming/"
+
+
+@cache
+def pipeline() -> PipelineConfig:
+    return PipelineConfig()
+
+
+@cache
+def lake() -> LakeConfig:
+    return LakeConfig()

@@ -1,0 +1,168 @@
+"""The step factory: turns a Step into an Airflow task for the configured
+runner (PIPELINE_RUNNER):
+
+- kubernetes: KubernetesPodOperator (EKS / kind);
+- docker:     a container through the Docker-compatible API (Docker, podman);
+- local:      the image's entrypoint as a process in that image's virtualenv.
+
+All three run the same entrypoint with the same arguments and the same
+environment names, and hand the step's JSON result on as the task's XCom."""
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+from kubernetes.client import models as k8s
+
+from superstore_orchestration import config
+from superstore_orchestration.steps import CONFIG_ENV, LOCAL_AWS_ENV, SECRET_ENV, Step
+
+XCOM_PATH = "/airflow/xcom/return.json"
+RUN_AS_USER = 10001  # the images' non-root user
+
+
+def image_ref(step: Step) -> str:
+    cfg = config.pipeline()
+    return f"{cfg.image_repository}/{step.image}:{cfg.image_tag}"
+
+
+def step_environment(names=CONFIG_ENV + LOCAL_AWS_ENV) -> dict[str, str]:
+    """The step settings present in this process's environment."""
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
+class LocalStepOperator(BaseOperator):
+    """Runs a step's entrypoint from its image's virtualenv, as a process."""
+
+    template_fields = ("arguments",)
+    ui_color = "#e8f4ea"
+
+    def __init__(self, *, image: str, entrypoint: str, arguments: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.image = image
+        self.entrypoint = entrypoint
+        self.arguments = arguments
+
+    def execute(self, context):
+        executable = config.pipeline().venvs_dir / self.image / "bin" / self.entrypoint
+        with tempfile.TemporaryDirectory(prefix="step-") as tmp:
+            result_path = Path(tmp) / "return.json"
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": tmp,
+                "LANG": "C.UTF-8",
+                **step_environment(CONFIG_ENV + LOCAL_AWS_ENV + SECRET_ENV),
+                "XCOM_RETURN_PATH": str(result_path),
+            }
+            error_line = ""
+            with subprocess.Popen(
+                [str(executable), *map(str, self.arguments)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ) as proc:
+                for line in proc.stdout:
+                    line = line.rstrip()
+                    self.log.info("%s", line)
+                    if line.startswith("error:"):
+                        error_line = line
+            if proc.returncode:
+                error_line = error_line or f"error: {self.entrypoint} exited with {proc.returncode}"
+                context["ti"].xcom_push(key="error", value=error_line.removeprefix("error: "))
+                raise AirflowException(error_line)
+            return json.loads(result_path.read_text()) if result_path.exists() else None
+
+
+class DockerStepOperator(DockerOperator):
+    """DockerOperator that returns the step's JSON result file as the XCom."""
+
+    pickling_library = json  # the result file is JSON, not a pickle
+
+
+def _local(step: Step, **kwargs) -> BaseOperator:
+    return LocalStepOperator(
+        task_id=step.task_id, image=step.image, entrypoint=step.entrypoint, arguments=list(step.arguments), **kwargs
+    )
+
+
+def _docker(step: Step, **kwargs) -> BaseOperator:
+    cfg = config.pipeline()
+    return DockerStepOperator(
+        task_id=step.task_id,
+        image=image_ref(step),
+        command=list(step.arguments),
+        environment=step_environment(),
+        private_environment=step_environment(SECRET_ENV),  # kept out of logs and rendered fields
+        docker_url=cfg.docker_url,
+        network_mode=cfg.docker_network,
+        mount_tmp_dir=False,
+        auto_remove="success",
+        retrieve_output=True,
+        retrieve_output_path=XCOM_PATH,
+        **kwargs,
+    )
+
+
+def _kubernetes(step: Step, **kwargs) -> BaseOperator:
+    cfg = config.pipeline()
+    return KubernetesPodOperator(
+        task_id=step.task_id,
+        name=f"superstore-{step.task_id.replace('_', '-')}",
+        namespace=cfg.namespace,
+        image=image_ref(step),
+        arguments=list(step.arguments),
+        env_from=[
+            k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name=cfg.config_map)),
+            k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=cfg.secret)),
+        ],
+        service_account_name=cfg.service_account,
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": step.resources.cpu, "memory": step.resources.memory},
+            limits={"memory": step.resources.memory},
+        ),
+        security_context=k8s.V1PodSecurityContext(
+            run_as_non_root=True,
+            run_as_user=RUN_AS_USER,
+            run_as_group=RUN_AS_USER,
+            fs_group=RUN_AS_USER,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+        ),
+        container_security_context=k8s.V1SecurityContext(
+            run_as_non_root=True,
+            read_only_root_filesystem=True,
+            allow_privilege_escalation=False,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        ),
+        xcom_sidecar_container_security_context=k8s.V1SecurityContext(
+            read_only_root_filesystem=True,
+            allow_privilege_escalation=False,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        ),
+        volumes=[k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource())],
+        volume_mounts=[k8s.V1VolumeMount(name="tmp", mount_path="/tmp")],
+        labels={"app.kubernetes.io/part-of": "superstore-pipeline", "superstore.io/step": step.task_id},
+        image_pull_policy="IfNotPresent",
+        do_xcom_push=True,
+        get_logs=True,
+        on_finish_action="delete_pod",
+        in_cluster=cfg.in_cluster,
+        kubernetes_conn_id=cfg.kubernetes_conn_id,
+        **kwargs,
+    )
+
+
+RUNNERS = {"local": _local, "docker": _docker, "kubernetes": _kubernetes}
+
+
+def step_task(step: Step, **kwargs) -> BaseOperator:
+    """The Airflow task that runs `step` with the configured runner."""
+    kwargs.setdefault("retries", step.retries)
+    kwargs.setdefault("doc_md", step.doc)
+    return RUNNERS[config.pipeline().runner](step, **kwargs)

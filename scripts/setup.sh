@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh machine, idempotently: uv, and one
+# virtualenv per image (its own pinned requirements) + the Airflow side + moto.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv==0.13.8
+command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+
+# venv name -> "requirements file | local packages"
+declare -A VENVS=(
+  [generator]="images/generator/requirements.txt|images/common images/generator"
+  [loader]="images/loader/requirements.txt|images/common images/loader"
+  [dbt]="images/dbt/requirements.txt|images/common images/dbt"
+  [soda]="images/soda/requirements.txt|images/common images/soda"
+  [orchestration]="tests/requirements.txt|orchestration"
+  [moto]="scripts/moto.requirements.txt|"
+)
+
+for name in "${!VENVS[@]}"; do
+  IFS='|' read -r requirements packages <<< "${VENVS[$name]}"
+  venv=".venv/$name"
+  stamp="$venv/.installed"
+  # Reinstall only when the pins or a package's metadata changed.
+  want=$(cat "$requirements" $(for p in $packages; do echo "$p/pyproject.toml"; done) | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && continue
+  echo "setting up $venv"
+  [ -x "$venv/bin/python" ] || uv venv -q --python 3.11 "$venv"
+  editable=()
+  for p in $packages; do editable+=(-e "$p"); done
+  VIRTUAL_ENV="$venv" uv pip install -q -r "$requirements" "${editable[@]}"
+  [ "$name" = orchestration ] || [ "$name" = moto ] || VIRTUAL_ENV="$venv" uv pip install -q pytest==8.4.2
+  echo "$want" > "$stamp"
+done
