@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 
 log = logging.getLogger("superstore")
@@ -46,10 +45,10 @@ def run(app: typer.Typer) -> None:
     )
     try:
         app(standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage errors (typer >= 0.22 ships its own click)
+        print(f"error: {exc.format_message()}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("error: aborted", file=sys.stderr)
         sys.exit(130)
     except StepError as exc:

@@ -13,9 +13,11 @@ price, whatever the discount).
 """
 
 import random
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 from typing import Generic, Hashable, TypeVar
 
 T = TypeVar("T", bound=Hashable)
@@ -91,8 +93,9 @@ class ProductSales:
 
 
 class Distribution(Generic[T]):
-    """Values with their observed weights, sampled with `random.choices` on
-    cumulative weights (a bisect per draw, no per-draw normalisation)."""
+    """Values with their observed weights, sampled by bisecting cumulative
+    weights: the algorithm of `random.choices`, without its per-call set-up
+    (sampling is most of the generator's work)."""
 
     def __init__(self, counts: Counter[T]):
         if not counts:
@@ -100,23 +103,22 @@ class Distribution(Generic[T]):
         # Sorted, so that the same counts give the same draws whatever order
         # the reference delivered them in.
         self.values = sorted(counts)
-        self.cum_weights = []
-        total = 0
-        for value in self.values:
-            total += counts[value]
-            self.cum_weights.append(total)
+        self.cum_weights = list(accumulate(counts[value] for value in self.values))
+        self.total = self.cum_weights[-1]
+        self._last = len(self.values) - 1
 
     def sample(self, rng: random.Random) -> T:
-        return rng.choices(self.values, cum_weights=self.cum_weights)[0]
+        return self.values[bisect_right(self.cum_weights, rng.random() * self.total, 0, self._last)]
 
     def sample_many(self, rng: random.Random, k: int) -> list[T]:
-        return rng.choices(self.values, cum_weights=self.cum_weights, k=k)
+        values, cum_weights, total, last, draw = self.values, self.cum_weights, self.total, self._last, rng.random
+        return [values[bisect_right(cum_weights, draw() * total, 0, last)] for _ in range(k)]
 
     def share(self, value: T) -> float:
         """The probability of `value` (for tests and reports)."""
         index = self.values.index(value)
         previous = self.cum_weights[index - 1] if index else 0
-        return (self.cum_weights[index] - previous) / self.cum_weights[-1]
+        return (self.cum_weights[index] - previous) / self.total
 
 
 @dataclass

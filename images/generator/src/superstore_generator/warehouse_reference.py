@@ -16,11 +16,12 @@ from superstore_generator.reference import ORDER_ID_PREFIX
 
 PUBLISHED_TABLES = ("fct_sales", "dim_customers", "dim_products", "dim_orders")
 
+# Date pairs, not date differences: date arithmetic differs between dialects.
 SHIP_MODES = """
-select ship_mode, ship_date - order_date as ship_days, count(*)
+select ship_mode, order_date, ship_date, count(*)
 from {schema}.dim_orders
 where ship_date is not null
-group by 1, 2"""
+group by 1, 2, 3"""
 
 LINES_PER_ORDER = """
 select lines, count(*)
@@ -73,13 +74,13 @@ class WarehouseReference:
     def has_published_tables(self) -> bool:
         """True when the star schema exists and holds at least one sale."""
         with self._connect() as conn:
-            found = conn.execute(
-                "select count(*) from information_schema.tables where table_schema = %s and table_name = any(%s)",
-                (self.settings.published_schema, list(PUBLISHED_TABLES)),
-            ).fetchone()[0]
-            if found < len(PUBLISHED_TABLES):
+            tables = conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s",
+                (self.settings.published_schema,),
+            ).fetchall()
+            if not set(PUBLISHED_TABLES) <= {name for (name,) in tables}:
                 return False
-            return conn.execute(self._sql("select count(*) from (select 1 from {schema}.fct_sales limit 1) as t")).fetchone()[0] > 0
+            return conn.execute(self._sql("select 1 from {schema}.fct_sales limit 1")).fetchone() is not None
 
     def profile(self) -> Profile:
         return self._profile
@@ -98,9 +99,9 @@ class WarehouseReference:
         counts = ProfileCounts()
         with self._connect() as conn:
             run = lambda query: conn.execute(self._sql(query)).fetchall()  # noqa: E731
-            for mode, days, orders in run(SHIP_MODES):
+            for mode, order_date, ship_date, orders in run(SHIP_MODES):
                 counts.ship_modes[mode] += orders
-                counts.ship_days[mode][days] += orders
+                counts.ship_days[mode][(ship_date - order_date).days] += orders
             counts.lines_per_order.update(dict(run(LINES_PER_ORDER)))
             counts.quantities.update({int(quantity): lines for quantity, lines in run(QUANTITIES)})
             for sub_category, discount_percent, lines in run(DISCOUNTS):

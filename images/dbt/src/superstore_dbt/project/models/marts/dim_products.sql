@@ -1,0 +1,35 @@
+-- Products. Grain: one row per distinct (product_id, product_name), because
+-- the source reuses a Product ID for several names (32 ids in the Kaggle
+-- file), so product_id alone is no key. product_key = surrogate_key(
+-- product_id, product_name) is unique by construction. Category and
+-- sub-category come from the product's latest order line; an incremental
+-- batch that sells the product again updates them.
+{{ config(
+    unique_key='product_key',
+    **physical_layout('product_key', dist='all')
+) }}
+
+with latest_lines as (
+    select *
+    from (
+        select
+            product_id,
+            product_name,
+            category,
+            sub_category,
+            row_number() over (
+                partition by product_id, product_name
+                order by order_date desc, order_id desc, order_line_number desc
+            ) as recency
+        from {{ ref('stg_orders') }}
+    ) as ranked_lines
+    where recency = 1
+)
+
+select
+    {{ surrogate_key(['product_id', 'product_name']) }} as product_key,
+    product_id,
+    product_name,
+    category,
+    sub_category
+from latest_lines

@@ -1,0 +1,1 @@
+"""superstore-generator: realistic batches of new Superstore orders -> S3."""

@@ -1,0 +1,83 @@
+"""Customers and products the reference has never seen, and customers who
+moved. Faker is asked once for small pools of names; each new entity then
+combines pool entries with the batch's random generator (calling Faker per
+row would be the slowest part of the generator by far)."""
+
+import random
+from collections.abc import Callable
+
+from faker import Faker
+from superstore_common.step import StepError
+
+from superstore_generator.profile import Customer, Product, Profile
+
+POOL_SIZE = 300
+CUSTOMER_NUMBERS = range(10_000, 100_000)  # 'CG-12520'
+PRODUCT_NUMBERS = range(10_000_000, 11_000_000)  # 'FUR-BO-10001798'
+# A new product costs about what similar products of its sub-category cost.
+PRICE_SPREAD = (0.8, 1.25)
+MOVE_ATTEMPTS = 20
+ID_ATTEMPTS = 1_000
+
+
+def _pool(make: Callable[[], str]) -> list[str]:
+    return list(dict.fromkeys(make() for _ in range(POOL_SIZE)))
+
+
+def _singular(sub_category: str) -> str:
+    """'Binders' -> 'Binder', 'Accessories' -> 'Accessory', 'Paper' -> 'Paper'."""
+    if sub_category.endswith("ies"):
+        return sub_category[:-3] + "y"
+    return sub_category.removesuffix("s")
+
+
+class NewEntities:
+    def __init__(self, profile: Profile, rng: random.Random, faker_seed: int):
+        self.profile = profile
+        self.rng = rng
+        fake = Faker("en_US")
+        fake.seed_instance(faker_seed)
+        self.first_names = _pool(fake.first_name)
+        self.last_names = _pool(fake.last_name)
+        self.brands = _pool(fake.last_name)
+        self.styles = _pool(fake.color_name)
+        # Ids already in use: the reference's, then every one issued here.
+        self.customer_ids = {customer.customer_id for customer in profile.customers.values}
+        self.product_ids = {product.product_id for product in profile.products.values}
+
+    def customer(self) -> Customer:
+        first, last = self.rng.choice(self.first_names), self.rng.choice(self.last_names)
+        customer_id = self._new_id(f"{first[0]}{last[0]}".upper(), CUSTOMER_NUMBERS, self.customer_ids)
+        segment = self.profile.segments.sample(self.rng)
+        return Customer(customer_id, f"{first} {last}", segment, self.profile.locations.sample(self.rng))
+
+    def moved(self, customer: Customer) -> Customer:
+        """The same customer at another address (another city or state)."""
+        home = (customer.location.city, customer.location.state)
+        for _ in range(MOVE_ATTEMPTS):
+            location = self.profile.locations.sample(self.rng)
+            if (location.city, location.state) != home:
+                return Customer(customer.customer_id, customer.name, customer.segment, location)
+        return customer  # the reference knows a single place
+
+    def product(self, like: Product) -> Product:
+        """A new product of the same sub-category as `like`, priced around it."""
+        prefix = like.product_id.rsplit("-", 1)[0]  # 'OFF-PA'
+        name = f"{self.rng.choice(self.brands)} {self.rng.choice(self.styles)} {_singular(like.sub_category)}"
+        price = max(1, round(like.list_price_cents * self.rng.uniform(*PRICE_SPREAD)))
+        return Product(
+            product_id=self._new_id(prefix, PRODUCT_NUMBERS, self.product_ids),
+            name=name,
+            category=like.category,
+            sub_category=like.sub_category,
+            list_price_cents=price,
+            margin_percent=like.margin_percent,
+        )
+
+    def _new_id(self, prefix: str, numbers: range, taken: set[str]) -> str:
+        for _ in range(ID_ATTEMPTS):
+            new_id = f"{prefix}-{self.rng.randrange(numbers.start, numbers.stop)}"
+            if new_id not in taken:
+                taken.add(new_id)
+                return new_id
+        raise StepError(f"no free id left like {prefix}-{numbers.start}")
