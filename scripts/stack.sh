@@ -35,9 +35,9 @@ pg_up() {
   fi
   psql_admin() { as_postgres psql -h /tmp -p "$WAREHOUSE_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
   if [ -z "$(psql_admin -c "select 1 from pg_roles where rolname='$WAREHOUSE_USER'")" ]; then
-    psql_admin -c "create role \"$WAREHOUSE_USER\" login password '$WAREHOUSE_PASSWORD'"
+    psql_admin -c "create role \"$WAREHOUSE_USER\" login createdb password '$WAREHOUSE_PASSWORD'"
   fi
-  psql_admin -c "alter role \"$WAREHOUSE_USER\" password '$WAREHOUSE_PASSWORD'" >/dev/null
+  psql_admin -c "alter role \"$WAREHOUSE_USER\" createdb password '$WAREHOUSE_PASSWORD'" >/dev/null
   if [ -z "$(psql_admin -c "select 1 from pg_database where datname='$WAREHOUSE_DB'")" ]; then
     psql_admin -c "create database \"$WAREHOUSE_DB\" owner \"$WAREHOUSE_USER\""
   fi

@@ -31,8 +31,14 @@ with DAG(
         "rows": Param(1000, type="integer", minimum=1, description="Order lines to generate."),
         "seed": Param(None, type=["null", "integer"], description="Generator seed (default: from the run time)."),
         "as_of": Param(None, type=["null", "string"], description="Order date of the batch, YYYY-MM-DD."),
+        "generate": Param(True, type="boolean", description="Generate a batch; false only takes pending events."),
     },
 ):
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def should_generate(params=None) -> bool:
+        return params["generate"]
+
     generate = step_task(steps.GENERATE)
 
     # The messages stay on the queue (invisible) until `ack` deletes them.
@@ -46,6 +52,7 @@ with DAG(
         deferrable=cfg.deferrable,
         poke_interval=5,
         timeout=cfg.sensor_timeout,
+        trigger_rule="none_failed",  # runs when generation was skipped, too
     )
 
     def delete_messages(entries: list[dict]) -> None:
@@ -82,6 +89,6 @@ with DAG(
     drop_staging = step_task(steps.DROP_STAGING)
     scan = step_task(steps.SCAN)
 
-    generate >> wait_for_batch >> batch >> create_schemas >> load >> build
+    should_generate() >> generate >> wait_for_batch >> batch >> create_schemas >> load >> build
     build >> [ack(), drop_staging]
     drop_staging >> scan

@@ -66,7 +66,7 @@ def generate(
     rng = random.Random(seed)
     batch = Batch(spec, source.profile(), OrderIds(source, rng), rng, NewEntities(source.profile(), rng, faker_seed=seed))
     totals = lambda: {"rows": str(rows), "sales-sum": format_sum(batch.sales), "profit-sum": format_sum(batch.profit)}  # noqa: E731
-    upload_csv(lake.raw_bucket, key, batch.rows(), metadata=totals)
+    upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=totals)
     log.info("wrote %d rows to s3://%s/%s", rows, lake.raw_bucket, key)
     write_result({**result, "rows": rows, "sales_sum": format_sum(batch.sales), "profit_sum": format_sum(batch.profit)})
 

@@ -25,8 +25,9 @@ class OrderIds:
         taken = self._taken.get(year) or self._load(year)
         if self._count[year] >= MAX_FILL * len(ORDER_NUMBERS):
             raise StepError(f"order ids for {year} are running out ({self._count[year]} in use)")
+        start, span, draw = ORDER_NUMBERS.start, len(ORDER_NUMBERS), self.rng.random
         while True:
-            number = self.rng.randrange(ORDER_NUMBERS.start, ORDER_NUMBERS.stop)
+            number = start + int(draw() * span)  # randrange, minus its argument checks
             if not taken[number]:
                 taken[number] = 1
                 self._count[year] += 1

@@ -15,12 +15,17 @@ price, whatever the discount).
 import random
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
 from typing import Generic, Hashable, TypeVar
 
+from superstore_common.step import StepError
+
 T = TypeVar("T", bound=Hashable)
+U = TypeVar("U")
 
 
 @dataclass(frozen=True, order=True)
@@ -103,7 +108,9 @@ class Distribution(Generic[T]):
         # Sorted, so that the same counts give the same draws whatever order
         # the reference delivered them in.
         self.values = sorted(counts)
-        self.cum_weights = list(accumulate(counts[value] for value in self.values))
+        # Floats: bisect compares them with the float draw much faster than
+        # ints (exact while totals stay below 2**53).
+        self.cum_weights = [float(weight) for weight in accumulate(counts[value] for value in self.values)]
         self.total = self.cum_weights[-1]
         self._last = len(self.values) - 1
 
@@ -111,8 +118,19 @@ class Distribution(Generic[T]):
         return self.values[bisect_right(self.cum_weights, rng.random() * self.total, 0, self._last)]
 
     def sample_many(self, rng: random.Random, k: int) -> list[T]:
-        values, cum_weights, total, last, draw = self.values, self.cum_weights, self.total, self._last, rng.random
-        return [values[bisect_right(cum_weights, draw() * total, 0, last)] for _ in range(k)]
+        values = self.values
+        return [values[position] for position in self.sample_positions(rng, k)]
+
+    def sample_positions(self, rng: random.Random, k: int) -> list[int]:
+        """k draws, as positions in `values`."""
+        cum_weights, total, last, draw = self.cum_weights, self.total, self._last, rng.random
+        return [bisect_right(cum_weights, draw() * total, 0, last) for _ in range(k)]
+
+    def map(self, convert: Callable[[T], U]) -> "Distribution[U]":
+        """The same weights over converted values (e.g. pre-rendered ones)."""
+        mapped = copy(self)
+        mapped.values = [convert(value) for value in self.values]
+        return mapped
 
     def share(self, value: T) -> float:
         """The probability of `value` (for tests and reports)."""
@@ -139,17 +157,22 @@ class ProfileCounts:
     def to_profile(self) -> "Profile":
         missing = [name for name, counter in vars(self).items() if not counter]
         if missing:
-            raise ValueError(f"reference data has no {', '.join(missing)}")
+            raise StepError(f"reference data has no {', '.join(missing)}")
+        products = self._products()
         return Profile(
             ship_modes=Distribution(self.ship_modes),
             ship_days={mode: Distribution(days) for mode, days in self.ship_days.items()},
+            shipping=Distribution(
+                Counter({(mode, days): n for mode, per_days in self.ship_days.items() for days, n in per_days.items()})
+            ),
             lines_per_order=Distribution(self.lines_per_order),
             locations=Distribution(self.locations),
             customers=Distribution(self.customers),
             segments=Distribution(Counter(customer.segment for customer in self.customers)),
-            products=Distribution(self._products()),
+            products=Distribution(products),
             quantities=Distribution(self.quantities),
             discounts={sub: Distribution(levels) for sub, levels in self.discounts.items()},
+            discounted_products=Distribution(self._discounted(products)),
         )
 
     def _products(self) -> Counter[Product]:
@@ -159,11 +182,23 @@ class ProfileCounts:
                 products[product] += sales.lines
         return products
 
+    def _discounted(self, products: Counter[Product]) -> Counter[tuple[Product, int]]:
+        """(product, discount) pairs: the product's weight times the weight of
+        the discount in its sub-category, so one draw picks both."""
+        return Counter(
+            {
+                (product, discount): weight * times
+                for product, weight in products.items()
+                for discount, times in self.discounts.get(product.sub_category, Counter({0: 1})).items()
+            }
+        )
+
 
 @dataclass(frozen=True)
 class Profile:
     ship_modes: Distribution[str]
     ship_days: dict[str, Distribution[int]]  # ship date - order date, per ship mode
+    shipping: Distribution[tuple[str, int]]  # (ship mode, ship date - order date)
     lines_per_order: Distribution[int]
     locations: Distribution[Location]
     customers: Distribution[Customer]  # at their current location
@@ -171,3 +206,4 @@ class Profile:
     products: Distribution[Product]
     quantities: Distribution[int]
     discounts: dict[str, Distribution[int]]  # percent, per sub-category
+    discounted_products: Distribution[tuple[Product, int]]  # products x their sub-category's discounts

@@ -2,16 +2,15 @@
 rows stream into a spooled temporary file (RAM up to SPOOL_BYTES, then
 disk), which boto3 uploads (multipart when large) with bounded buffers."""
 
-import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from tempfile import SpooledTemporaryFile
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from superstore_common.s3 import s3_client
 
-from superstore_generator.source_format import HEADER
+from superstore_generator.source_format import HEADER, csv_fields
 
 SPOOL_BYTES = 16 * 1024 * 1024
 # Few concurrent parts: each part is read into memory while it uploads.
@@ -19,15 +18,15 @@ TRANSFER = TransferConfig(multipart_chunksize=16 * 1024 * 1024, max_concurrency=
 
 
 def upload_csv(
-    bucket: str, key: str, rows: Iterable[Sequence[str]], metadata: Callable[[], Mapping[str, str]]
+    bucket: str, key: str, text_chunks: Iterable[str], metadata: Callable[[], Mapping[str, str]]
 ) -> None:
-    """Upload header + rows; `metadata` is asked once every row is written
-    (totals known only then) and stored with the object."""
+    """Upload the header and `text_chunks` (whole CSV lines, line ends included);
+    `metadata` is asked once every line is written (totals are known only
+    then) and stored with the object."""
     with SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(rows)
+        text.write(csv_fields(HEADER) + "\n")
+        text.writelines(text_chunks)
         text.flush()
         text.detach()
         spool.seek(0)

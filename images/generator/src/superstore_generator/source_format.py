@@ -1,11 +1,22 @@
 """The Superstore source CSV format: header, US dates, decimal amounts."""
 
+import csv
+import io
+from collections.abc import Iterable
 from datetime import date, datetime
 
 HEADER = (
     "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,"
     "Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
 ).split(",")
+
+
+def csv_fields(values: Iterable[str]) -> str:
+    """Values as one CSV fragment (quoted where needed, no line end), to be
+    joined with other fragments into a line."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(values)
+    return buffer.getvalue()
 
 
 def format_date(day: date) -> str:

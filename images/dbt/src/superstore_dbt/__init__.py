@@ -1,0 +1,1 @@
+"""superstore-dbt: the dbt project that publishes the star schema, and its entrypoint."""

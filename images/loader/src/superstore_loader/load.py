@@ -1,0 +1,152 @@
+"""The `load` step: S3 objects -> validated rows in the staging table.
+
+All objects of a run are staged in ONE transaction together with their
+ledger rows: a bad row anywhere loads nothing. Each object version
+(bucket, key, ETag) is loaded once: an incremental run skips versions the
+ledger says are published and refuses versions it already rejected.
+"""
+
+import decimal
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from superstore_common.settings import LakeSettings
+from superstore_common.step import StepError
+
+from superstore_loader.columns import PROFIT, SALES, SOURCE_COLUMNS
+from superstore_loader.rejects import Rejects
+from superstore_loader.s3objects import S3Object, head, open_text
+from superstore_loader.validation import Validation
+from superstore_loader.warehouse import LedgerEntry, Warehouse
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["initial", "incremental"]
+# utf-8-sig: UTF-8 that may start with a byte order mark.
+ENCODINGS = {"auto": ("utf-8-sig", "cp1252"), "utf-8": ("utf-8-sig",), "cp1252": ("cp1252",)}
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
+
+# Sums must be exact: fail rather than round if they ever outgrow the precision.
+_EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+_SCALE = Decimal(1).scaleb(-SOURCE_COLUMNS[SALES].kind.scale)  # sums shown like the warehouse's sum()
+
+
+class ObjectRejected(Exception):
+    def __init__(self, obj: S3Object, rejects: Rejects, source_rows: int):
+        self.obj, self.rejects, self.source_rows = obj, rejects, source_rows
+
+
+@dataclass(frozen=True)
+class StagedObject:
+    obj: S3Object
+    source_rows: int
+    loaded_rows: int
+    sales_sum: Decimal
+    profit_sum: Decimal
+
+
+def load(
+    keys: list[str], batch_id: str, mode: Mode, encoding: str, *, s3, warehouse: Warehouse, lake: LakeSettings
+) -> dict:
+    objects = [head(s3, lake.raw_bucket, key) for key in dict.fromkeys(keys)]
+    to_stage = objects if mode == "initial" else [obj for obj in objects if not _already_published(warehouse, obj)]
+    staged = []
+    try:
+        with warehouse.transaction():
+            if mode == "initial":  # a full refresh
+                warehouse.clear_staging()
+            for obj in to_stage:
+                done = stage_object(obj, batch_id, ENCODINGS[encoding], s3=s3, warehouse=warehouse)
+                warehouse.record(
+                    LedgerEntry(obj, batch_id, "staged", done.source_rows, done.loaded_rows, 0, done.sales_sum, done.profit_sum)
+                )
+                staged.append(done)
+    except ObjectRejected as rejected:
+        raise StepError(_record_rejection(rejected, batch_id, s3=s3, warehouse=warehouse, lake=lake)) from None
+    rows = {s.obj: s.loaded_rows for s in staged}
+    return {
+        "batch_id": batch_id,
+        "mode": mode,
+        "objects": [
+            {"bucket": o.bucket, "key": o.key, "etag": o.etag, "rows": rows.get(o, 0),
+             "status": "staged" if o in rows else "skipped"}
+            for o in objects
+        ],  # fmt: skip
+        "source_rows": sum(s.source_rows for s in staged),
+        "loaded_rows": sum(s.loaded_rows for s in staged),
+        "rejected_rows": 0,
+        "sales_sum": _show(_add(Decimal(0), [s.sales_sum for s in staged])),
+        "profit_sum": _show(_add(Decimal(0), [s.profit_sum for s in staged])),
+    }
+
+
+def _already_published(warehouse: Warehouse, obj: S3Object) -> bool:
+    status, reason = warehouse.ledger_status(obj) or (None, None)
+    if status == "rejected":
+        raise StepError(f"{obj.uri} (etag {obj.etag}) was already rejected, not loading it again: {reason}")
+    if status == "published":
+        log.info("%s (etag %s): already published, skipping", obj.uri, obj.etag)
+    return status == "published"
+
+
+def stage_object(obj: S3Object, batch_id: str, encodings: tuple[str, ...], *, s3, warehouse: Warehouse) -> StagedObject:
+    """Stream one object into staging; restart in the next encoding when its
+    bytes turn out not to be in this one."""
+    for encoding in encodings:
+        rejects = Rejects()
+        validation = Validation(rejects)
+        sales = profit = Decimal(0)
+        try:
+            with warehouse.staging_writer(obj, batch_id) as writer, open_text(s3, obj, encoding) as text:
+                for chunk in validation.chunks(text):
+                    writer.write(chunk)
+                    sales = _add(sales, chunk.columns[SALES])
+                    profit = _add(profit, chunk.columns[PROFIT])
+                if rejects:
+                    raise ObjectRejected(obj, rejects, validation.source_rows)
+        except UnicodeDecodeError as error:
+            rejects.close()
+            log.info("%s is not %s (%s)", obj.uri, ENCODING_NAMES[encoding], error.reason)
+            continue
+        rejects.close()
+        if writer.loaded_rows != validation.source_rows:
+            raise RuntimeError(f"{obj.uri}: sent {validation.source_rows} rows, the warehouse loaded {writer.loaded_rows}")
+        log.info("%s: %d rows staged (%s)", obj.uri, writer.loaded_rows, ENCODING_NAMES[encoding])
+        return StagedObject(obj, validation.source_rows, writer.loaded_rows, sales, profit)
+    raise _undecodable(obj, encodings, s3)
+
+
+def _undecodable(obj: S3Object, encodings: tuple[str, ...], s3) -> ObjectRejected:
+    """No encoding decodes every byte: read it once more, keeping bad bytes as
+    surrogates, to reject exactly the rows that hold them."""
+    tried = " or ".join(ENCODING_NAMES[e] for e in encodings)
+    validation = Validation(Rejects(), exact=True, decoded_as=tried)
+    with open_text(s3, obj, encodings[-1], errors="surrogateescape") as text:
+        for _ in validation.chunks(text):
+            pass
+    return ObjectRejected(obj, validation.rejects, validation.source_rows)
+
+
+def _record_rejection(rejected: ObjectRejected, batch_id: str, *, s3, warehouse: Warehouse, lake: LakeSettings) -> str:
+    """After the rollback: the rejected rows to S3, the rejection to the ledger."""
+    obj, rejects = rejected.obj, rejected.rejects
+    rejects_key = f"{lake.rejected_prefix}{obj.key}.rejected.csv"
+    rejects.upload(s3, lake.raw_bucket, rejects_key)
+    rejects.close()
+    message = rejects.message(obj.uri, f"s3://{lake.raw_bucket}/{rejects_key}")
+    entry = LedgerEntry(obj, batch_id, "rejected", rejected.source_rows, 0, rejects.rows, reason=message)
+    with warehouse.transaction():
+        warehouse.record(entry)
+    return message
+
+
+def _add(total: Decimal, values) -> Decimal:
+    with decimal.localcontext(_EXACT):
+        return sum(map(Decimal, values), total)
+
+
+def _show(total: Decimal) -> str:
+    return str(total.quantize(_SCALE, context=_EXACT))
+

@@ -1,0 +1,43 @@
+"""Source objects in S3: identified by bucket, key and ETag (the ledger's key),
+read as a text stream, never whole in memory."""
+
+import io
+from dataclasses import dataclass
+from typing import TextIO
+
+from botocore.exceptions import ClientError
+
+from superstore_common.step import StepError
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    etag: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def not_found(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+
+
+def head(s3, bucket: str, key: str) -> S3Object:
+    try:
+        response = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if not_found(error):
+            raise StepError(f"s3://{bucket}/{key}: no such object") from None
+        raise
+    return S3Object(bucket, key, response["ETag"].strip('"'))
+
+
+def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextIO:
+    """The object's body decoded as it streams in; IfMatch makes sure it is
+    the version whose ETag the ledger records."""
+    body = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')["Body"]
+    # newline="": the csv module handles CRLF and line breaks inside quoted fields itself.
+    return io.TextIOWrapper(body, encoding=encoding, errors=errors, newline="")

@@ -1,0 +1,150 @@
+"""Parse a source CSV (already decoded) and validate it chunk by chunk.
+
+Fast path: a chunk of rows is transposed into columns and each column is
+checked at once (columns.py); only a chunk that fails that is checked row by
+row, which finds the exact column and reason of each bad row.
+"""
+
+import csv
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import TextIO
+
+from superstore_loader.columns import SOURCE_COLUMNS, InvalidValue
+from superstore_loader.rejects import Reject, Rejects
+
+# Small enough that a chunk's objects stay in the CPU cache (measured: 500
+# rows is twice as fast as 5,000), large enough to amortize per-chunk work.
+CHUNK_ROWS = 500
+HEADER_LINE = 1
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what the csv reader counts as a line
+_UNDECODABLE = re.compile(r"[\udc80-\udcff]+")  # bytes kept by the surrogateescape error handler
+
+
+@dataclass
+class Chunk:
+    """Valid rows in staging column order, one sequence per source column."""
+
+    columns: list[Sequence[str]]
+    lines: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class Layout:
+    """Where each source column sits in the file's rows (any order is fine)."""
+
+    def __init__(self, header: Sequence[str]):
+        self.header = list(header)
+        self.positions = [self.header.index(c.source) if c.source in self.header else None for c in SOURCE_COLUMNS]
+        self.in_file_order = self.positions == list(range(len(SOURCE_COLUMNS))) and len(header) == len(SOURCE_COLUMNS)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(column, reason) for each way the header differs from the contract."""
+        expected = {c.source for c in SOURCE_COLUMNS}
+        found = [(c.source, "missing column") for c, p in zip(SOURCE_COLUMNS, self.positions) if p is None]
+        found += [(name, "unknown column") for name in self.header if name not in expected]
+        found += [(name, "duplicate column") for name in sorted(expected) if self.header.count(name) > 1]
+        return found
+
+
+class Validation:
+    """Validates one source object: yields its valid chunks until the first
+    rejected row, then keeps reading only to collect every rejected row."""
+
+    def __init__(self, rejects: Rejects, *, exact: bool = False, decoded_as: str = ""):
+        self.rejects = rejects
+        # exact: check every row one by one; used after a decoding failure,
+        # with the text decoded as `decoded_as` keeping bad bytes as surrogates.
+        self.exact = exact
+        self.decoded_as = decoded_as
+        self.source_rows = 0
+
+    def chunks(self, text: TextIO) -> Iterator[Chunk]:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if header is None:
+            self.rejects.add(Reject(HEADER_LINE, SOURCE_COLUMNS[0].source, "empty file: no header row", []))
+            return
+        self.rejects.header = header
+        layout = Layout(header)
+        if problems := layout.problems():
+            for column, reason in problems:
+                self.rejects.add(Reject(HEADER_LINE, column, reason, header))
+            return
+        for rows, lines in _row_chunks(reader):
+            self.source_rows += len(rows)
+            chunk = self._validate(layout, rows, lines)
+            if not self.rejects:
+                yield chunk
+        if self.source_rows == 0:
+            self.rejects.add(Reject(HEADER_LINE + 1, SOURCE_COLUMNS[0].source, "no data rows after the header", []))
+
+    def _validate(self, layout: Layout, rows: list[list[str]], lines: Sequence[int]) -> Chunk:
+        width = len(layout.header)
+        if not self.exact and all(len(row) == width for row in rows):
+            columns = list(zip(*rows))
+            if not layout.in_file_order:
+                columns = [columns[p] for p in layout.positions]
+            normalized = [c.kind.normalize_all(values) for c, values in zip(SOURCE_COLUMNS, columns)]
+            if None not in normalized:
+                return Chunk(normalized, lines)
+        kept_rows, kept_lines = [], []
+        for row, line in zip(rows, lines):
+            try:
+                kept_rows.append(self._normalize_row(layout, row))
+                kept_lines.append(line)
+            except _RowRejected as rejected:
+                self.rejects.add(Reject(line, rejected.column, rejected.reason, row))
+        return Chunk(list(zip(*kept_rows)) or [() for _ in SOURCE_COLUMNS], kept_lines)
+
+    def _normalize_row(self, layout: Layout, row: list[str]) -> list[str]:
+        width = len(layout.header)
+        if len(row) != width:
+            column = layout.header[len(row)] if len(row) < width else f"#{width + 1}"
+            raise _RowRejected(column, f"row has {len(row)} fields, the header {width}")
+        values = []
+        for column, position in zip(SOURCE_COLUMNS, layout.positions):
+            value = row[position]
+            if not value.isascii() and (undecodable := _UNDECODABLE.search(value)):
+                raw = undecodable.group().encode("utf-8", "surrogateescape")
+                raise _RowRejected(column.source, f"undecodable bytes {raw.hex(' ')} (not {self.decoded_as})")
+            try:
+                values.append(column.kind.normalize(value))
+            except InvalidValue as invalid:
+                raise _RowRejected(column.source, str(invalid)) from None
+        return values
+
+
+class _RowRejected(Exception):
+    def __init__(self, column: str, reason: str):
+        self.column, self.reason = column, reason
+
+
+def _row_chunks(reader) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
+    """Chunks of non-blank rows with the line each row starts on."""
+    last_line = reader.line_num
+    while rows := list(islice(reader, CHUNK_ROWS)):
+        if reader.line_num - last_line == len(rows) and [] not in rows:
+            lines = range(last_line + 1, reader.line_num + 1)  # one line per row: the usual case
+        else:
+            rows, lines = _locate_rows(rows, last_line)
+        last_line = reader.line_num
+        if rows:
+            yield rows, lines
+
+
+def _locate_rows(rows: list[list[str]], last_line: int) -> tuple[list[list[str]], list[int]]:
+    """Skip blank lines and count the line breaks inside quoted fields."""
+    kept, lines, line = [], [], last_line
+    for row in rows:
+        line += 1
+        if row:
+            kept.append(row)
+            lines.append(line)
+            line += sum(len(_LINE_BREAK.findall(field)) for field in row)
+    return kept, lines

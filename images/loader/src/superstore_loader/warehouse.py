@@ -1,0 +1,309 @@
+"""The warehouse: PostgreSQL locally, Redshift on AWS. Every difference
+between the two lives in this module; the SQL in `Warehouse` runs on both.
+
+| | PostgreSQL | Redshift |
+|---|---|---|
+| rows in | `COPY ... FROM STDIN`, text format, streamed | CSV file in S3, then `COPY ... FROM 's3://...' IAM_ROLE` |
+| empty staging | `TRUNCATE` (transactional) | `DELETE` (`TRUNCATE` commits the transaction) |
+| ledger status | `CHECK` constraint | no `CHECK` constraints in Redshift |
+| now | `now()` | `getdate()` |
+"""
+
+import csv
+import io
+import json
+import logging
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import repeat
+
+from superstore_common.settings import LakeSettings, WarehouseSettings
+from superstore_common.step import StepError
+
+from superstore_loader.columns import STAGING_COLUMNS
+from superstore_loader.s3objects import S3Object
+from superstore_loader.validation import Chunk
+
+log = logging.getLogger(__name__)
+
+STAGING_TABLE = "orders"
+LEDGER_TABLE = "load_ledger"
+LEDGER_STATUSES = ("staged", "published", "rejected")
+REASON_MAX_BYTES = 1024
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    obj: S3Object
+    batch_id: str
+    status: str
+    source_rows: int
+    loaded_rows: int
+    rejected_rows: int
+    sales_sum: Decimal | None = None
+    profit_sum: Decimal | None = None
+    reason: str | None = None
+
+
+class StagingWriter(ABC):
+    """Takes validated chunks of one object; `loaded_rows` is what the
+    warehouse reports once the object is in staging."""
+
+    loaded_rows: int | None = None
+
+    def __init__(self, obj: S3Object, batch_id: str):
+        # Lineage values are the same on every row of the object.
+        self.lineage = (batch_id, obj.bucket, obj.key, obj.etag)
+
+    @abstractmethod
+    def write(self, chunk: Chunk) -> None: ...
+
+
+class Warehouse(ABC):
+    now_sql: str
+    status_check: str
+
+    def __init__(self, connection, settings: WarehouseSettings):
+        self.connection = connection
+        self.settings = settings
+        self.staging_table = f"{quote_ident(settings.staging_schema)}.{quote_ident(STAGING_TABLE)}"
+        self.ledger_table = f"{quote_ident(settings.ops_schema)}.{quote_ident(LEDGER_TABLE)}"
+        self.staging_column_list = ", ".join(name for name, _ in STAGING_COLUMNS)
+
+    # --- statements (plain strings: what a dialect sends is testable without a connection)
+
+    def schema_statements(self) -> list[str]:
+        schemas = (self.settings.staging_schema, self.settings.published_schema, self.settings.ops_schema)
+        columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in STAGING_COLUMNS)
+        return [
+            *(f"create schema if not exists {quote_ident(schema)}" for schema in schemas),
+            f"create table if not exists {self.ledger_table} (\n{self.ledger_columns()}\n)",
+            f"create table if not exists {self.staging_table} (\n  {columns}\n)",
+        ]
+
+    def ledger_columns(self) -> str:
+        return f"""  bucket varchar(256) not null,
+  key varchar(1024) not null,
+  etag varchar(128) not null,
+  batch_id varchar(128),
+  status varchar(16) not null{self.status_check},
+  source_rows integer,
+  loaded_rows integer,
+  rejected_rows integer,
+  sales_sum numeric(18,4),
+  profit_sum numeric(18,4),
+  reason varchar({REASON_MAX_BYTES}),
+  updated_at timestamptz not null default {self.now_sql},
+  primary key (bucket, key, etag)"""
+
+    def delete_object_sql(self) -> str:
+        return f"delete from {self.staging_table} where _source_bucket = %s and _source_key = %s"
+
+    @abstractmethod
+    def clear_staging_sql(self) -> str: ...
+
+    # --- operations
+
+    @abstractmethod
+    def transaction(self): ...
+
+    @abstractmethod
+    def staging_writer(self, obj: S3Object, batch_id: str): ...
+
+    def execute(self, sql: str, params: tuple | None = None) -> None:
+        with closing(self.connection.cursor()) as cursor:
+            cursor.execute(sql, params)
+
+    def fetchone(self, sql: str, params: tuple | None = None) -> tuple | None:
+        with closing(self.connection.cursor()) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+
+    def create_schemas(self) -> list[str]:
+        with self.transaction():
+            for statement in self.schema_statements():
+                self.execute(statement)
+        return [self.settings.staging_schema, self.settings.published_schema, self.settings.ops_schema]
+
+    def drop_staging(self) -> str:
+        with self.transaction():
+            self.execute(f"drop schema if exists {quote_ident(self.settings.staging_schema)} cascade")
+        return self.settings.staging_schema
+
+    def clear_staging(self) -> None:
+        self.execute(self.clear_staging_sql())
+
+    def ledger_status(self, obj: S3Object) -> tuple[str, str | None] | None:
+        """(status, reason) of this exact object version, None if never loaded."""
+        return self.fetchone(
+            f"select status, reason from {self.ledger_table} where bucket = %s and key = %s and etag = %s",
+            (obj.bucket, obj.key, obj.etag),
+        )
+
+    def record(self, entry: LedgerEntry) -> None:
+        """Upsert as delete + insert: portable (Redshift has no ON CONFLICT)."""
+        obj = entry.obj
+        self.execute(
+            f"delete from {self.ledger_table} where bucket = %s and key = %s and etag = %s",
+            (obj.bucket, obj.key, obj.etag),
+        )
+        reason = entry.reason and entry.reason.encode()[:REASON_MAX_BYTES].decode(errors="ignore")
+        self.execute(
+            f"insert into {self.ledger_table} (bucket, key, etag, batch_id, status, source_rows, loaded_rows,"
+            " rejected_rows, sales_sum, profit_sum, reason) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (obj.bucket, obj.key, obj.etag, entry.batch_id, entry.status, entry.source_rows, entry.loaded_rows,
+             entry.rejected_rows, entry.sales_sum, entry.profit_sum, reason),
+        )  # fmt: skip
+
+
+# --- PostgreSQL
+
+
+def escape_copy_text(value: str) -> str:
+    """PostgreSQL COPY text format: backslash escapes for the characters it uses."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class CopyTextWriter(StagingWriter):
+    """Rows in COPY text format, serialized per chunk by C-level joins; the
+    rare chunk with characters that need escaping is serialized again."""
+
+    def __init__(self, obj: S3Object, batch_id: str, send):
+        super().__init__(obj, batch_id)
+        self._send = send
+        self._lineage = [repeat(escape_copy_text(value)) for value in self.lineage]
+
+    def write(self, chunk: Chunk) -> None:
+        text = self._rows(chunk.columns, chunk)
+        rows, separators = len(chunk), len(STAGING_COLUMNS) - 1
+        if text.count("\n") != rows - 1 or text.count("\t") != rows * separators or "\\" in text or "\r" in text:
+            text = self._rows([list(map(escape_copy_text, values)) for values in chunk.columns], chunk)
+        self._send(text + "\n")
+
+    def _rows(self, columns, chunk: Chunk) -> str:
+        return "\n".join(map("\t".join, zip(*columns, *self._lineage, map(str, chunk.lines))))
+
+
+class Postgres(Warehouse):
+    now_sql = "now()"
+    status_check = f" check (status in ({', '.join(map(quote_literal, LEDGER_STATUSES))}))"
+
+    def clear_staging_sql(self) -> str:
+        return f"truncate {self.staging_table}"
+
+    def copy_sql(self) -> str:
+        # null '': empty fields load as NULL, as Redshift's EMPTYASNULL does.
+        return f"copy {self.staging_table} ({self.staging_column_list}) from stdin (format text, null '')"
+
+    def transaction(self):
+        return self.connection.transaction()  # nested: a savepoint
+
+    @contextmanager
+    def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
+        # A savepoint: a restart in another encoding undoes only this object.
+        with self.connection.transaction(), self.connection.cursor() as cursor:
+            cursor.execute(self.delete_object_sql(), (obj.bucket, obj.key))
+            with cursor.copy(self.copy_sql()) as copy:
+                writer = CopyTextWriter(obj, batch_id, copy.write)
+                yield writer
+            writer.loaded_rows = cursor.rowcount
+
+
+# --- Redshift
+
+VALIDATED_PREFIX = "validated/"
+
+
+class CsvFileWriter(StagingWriter):
+    def __init__(self, obj: S3Object, batch_id: str, file):
+        super().__init__(obj, batch_id)
+        self._csv = csv.writer(file, lineterminator="\n")
+        self._lineage = [repeat(value) for value in self.lineage]
+
+    def write(self, chunk: Chunk) -> None:
+        self._csv.writerows(zip(*chunk.columns, *self._lineage, chunk.lines))
+
+
+class Redshift(Warehouse):
+    now_sql = "getdate()"
+    status_check = ""  # Redshift does not support CHECK constraints
+
+    def __init__(self, connection, settings: WarehouseSettings, s3, lake: LakeSettings):
+        super().__init__(connection, settings)
+        if not settings.redshift_iam_role:
+            raise StepError("WAREHOUSE_REDSHIFT_IAM_ROLE is required when WAREHOUSE_KIND=redshift")
+        self.s3 = s3
+        self.bucket = lake.raw_bucket
+
+    def clear_staging_sql(self) -> str:
+        return f"delete from {self.staging_table}"
+
+    def copy_sql(self, manifest_uri: str) -> str:
+        # A manifest names the one file: a plain FROM 's3://...' is a key
+        # prefix and would also load validated/x.csv2 for validated/x.csv.
+        return (
+            f"copy {self.staging_table} ({self.staging_column_list})\n"
+            f"from {quote_literal(manifest_uri)}\n"
+            f"iam_role {quote_literal(self.settings.redshift_iam_role)}\n"
+            "manifest format as csv emptyasnull encoding utf8 dateformat 'YYYY-MM-DD'\n"
+            "compupdate off statupdate off"
+        )
+
+    @contextmanager
+    def transaction(self):
+        try:
+            yield
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()
+
+    @contextmanager
+    def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
+        data_key = f"{VALIDATED_PREFIX}{obj.key}"
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as file:
+            writer = CsvFileWriter(obj, batch_id, file)
+            yield writer
+            file.flush()
+            file.buffer.seek(0)
+            self.s3.upload_fileobj(file.buffer, self.bucket, data_key, ExtraArgs={"ContentType": "text/csv"})
+        manifest = {"entries": [{"url": f"s3://{self.bucket}/{data_key}", "mandatory": True}]}
+        manifest_key = f"{data_key}.manifest"
+        self.s3.put_object(Bucket=self.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+        self.execute(self.delete_object_sql(), (obj.bucket, obj.key))
+        self.execute(self.copy_sql(f"s3://{self.bucket}/{manifest_key}"))
+        (writer.loaded_rows,) = self.fetchone("select pg_last_copy_count()")
+
+
+@contextmanager
+def open_warehouse(settings: WarehouseSettings, s3=None, lake: LakeSettings | None = None) -> Iterator[Warehouse]:
+    password = settings.password.get_secret_value()
+    if settings.kind == "postgres":
+        import psycopg
+
+        connection = psycopg.connect(
+            host=settings.host, port=settings.port, dbname=settings.db, user=settings.user, password=password,
+            autocommit=True, application_name="superstore-loader",
+        )  # fmt: skip
+        warehouse = Postgres(connection, settings)
+    else:
+        import redshift_connector
+
+        connection = redshift_connector.connect(
+            host=settings.host, port=settings.port, database=settings.db, user=settings.user, password=password
+        )
+        warehouse = Redshift(connection, settings, s3, lake or LakeSettings())
+    with closing(connection):
+        yield warehouse
