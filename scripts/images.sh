@@ -16,7 +16,6 @@
 #   IMAGE_SOURCE_URL   org.opencontainers.image.source label
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/container-engine.sh
 
 ALL_IMAGES=(generator loader dbt soda)
 IMAGE_REPOSITORY=${IMAGE_REPOSITORY:-superstore}
@@ -75,6 +74,7 @@ if [ ${#images[@]} -eq 0 ]; then images=("${ALL_IMAGES[@]}"); fi
 validate_images "${images[@]}"
 case "$command" in
   build)
+    . scripts/container-engine.sh
     resolve_base_image
     echo "engine $CONTAINER_ENGINE, base $BASE_IMAGE"
     for image in "${images[@]}"; do build_image "$image"; done ;;

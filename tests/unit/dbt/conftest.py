@@ -11,14 +11,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from dbt_warehouse import Warehouse
+from psycopg import sql
 
 DATABASE = "test_dbt"
 # Not the defaults: proves that every schema name comes from the environment.
-SCHEMAS = {"WAREHOUSE_STAGING_SCHEMA": "dbt_test_staging", "WAREHOUSE_PUBLISHED_SCHEMA": "dbt_test_analytics",
-           "WAREHOUSE_OPS_SCHEMA": "dbt_test_ops"}
+SCHEMAS = {
+    "WAREHOUSE_STAGING_SCHEMA": "dbt_test_staging",
+    "WAREHOUSE_PUBLISHED_SCHEMA": "dbt_test_analytics",
+    "WAREHOUSE_OPS_SCHEMA": "dbt_test_ops",
+}
 ENTRYPOINT = Path(sys.executable).with_name("superstore-dbt")
 
 
@@ -27,8 +29,11 @@ def conninfo(database: str) -> str:
         pytest.fail("WAREHOUSE_* settings missing: `source scripts/env.sh` (and `bash scripts/stack.sh up`) first")
     env = os.environ
     return psycopg.conninfo.make_conninfo(
-        host=env["WAREHOUSE_HOST"], port=env["WAREHOUSE_PORT"], user=env["WAREHOUSE_USER"],
-        password=env["WAREHOUSE_PASSWORD"], dbname=database,
+        host=env["WAREHOUSE_HOST"],
+        port=env["WAREHOUSE_PORT"],
+        user=env["WAREHOUSE_USER"],
+        password=env["WAREHOUSE_PASSWORD"],
+        dbname=database,
     )
 
 
@@ -76,6 +81,7 @@ def dbt_step(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> 
             },
             capture_output=True,
             text=True,
+            check=False,
         )
         result_file = scratch / "return.json"
         return StepRun(

@@ -3,12 +3,13 @@ tables (same DDL as the loader's), a staged batch, and queries on the result."""
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import namedtuple_row
 
 SOURCE_CSV = Path("/work/shared/data/superstore-kaggle.csv")
 BUCKET = "superstore-raw"
@@ -66,17 +67,17 @@ def us_date(text: str) -> date:
     return datetime.strptime(text, "%m/%d/%Y").date()
 
 
+PARSERS = {int: int, str: str, Decimal: Decimal, date: us_date}
+
+
 def read_source(path: Path = SOURCE_CSV) -> list[OrderLine]:
+    """The CSV's columns are OrderLine's fields, in the same order."""
     with path.open(encoding="utf-8", newline="") as source:
+        rows = csv.reader(source)
+        next(rows)  # header
         return [
-            OrderLine(
-                int(row["Row ID"]), row["Order ID"], us_date(row["Order Date"]), us_date(row["Ship Date"]),
-                row["Ship Mode"], row["Customer ID"], row["Customer Name"], row["Segment"], row["Country"],
-                row["City"], row["State"], row["Postal Code"], row["Region"], row["Product ID"],
-                row["Category"], row["Sub-Category"], row["Product Name"], Decimal(row["Sales"]),
-                int(row["Quantity"]), Decimal(row["Discount"]), Decimal(row["Profit"]),
-            )
-            for row in csv.DictReader(source)
+            OrderLine(*(PARSERS[field.type](value) for field, value in zip(fields(OrderLine), row, strict=True)))
+            for row in rows
         ]
 
 
@@ -107,20 +108,18 @@ class Warehouse:
                     on conflict (bucket, key, etag) do update set status = 'staged', batch_id = excluded.batch_id""",
                 (BUCKET, key, etag, batch_id, len(lines), len(lines),
                  sum(line.sales for line in lines), sum(line.profit for line in lines)),
-            )
+            )  # fmt: skip
 
     def rows(self, query: str, *params: object) -> list[tuple]:
-        with self.connect() as conn:
-            return conn.execute(query.format(published=self.published, ops=self.ops, staging=self.staging), params).fetchall()
+        """Rows as named tuples; {published}, {staging}, {ops} in the query name the schemas."""
+        query = query.format(published=self.published, staging=self.staging, ops=self.ops)
+        with self.connect() as conn, conn.cursor(row_factory=namedtuple_row) as cursor:
+            return cursor.execute(query, params).fetchall()
 
     def value(self, query: str, *params: object) -> object:
         return self.rows(query, *params)[0][0]
 
     def checksums(self, tables: Iterable[str]) -> dict[str, str]:
         """An order-independent digest of each table's full content."""
-        return {
-            table: self.value(
-                f"select md5(coalesce(string_agg(md5(t::text), '' order by md5(t::text)), '')) from {{published}}.{table} as t"
-            )
-            for table in tables
-        }
+        digest = "md5(coalesce(string_agg(md5(row::text), '' order by md5(row::text)), ''))"
+        return {table: self.value(f"select {digest} from {{published}}.{table} as row") for table in tables}

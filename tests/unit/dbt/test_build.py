@@ -1,12 +1,12 @@
 """superstore-dbt build on the real data set, then hand-made incremental
-batches: good, replayed, and bad ones that the batch checks must stop."""
+batches: a good one, its replay, and bad ones the batch checks must stop."""
 
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
-
 from dbt_warehouse import OrderLine, Warehouse, read_source
 from superstore_dbt.runner import PROJECT_DIR
 
@@ -21,6 +21,32 @@ MARTS = {
 INITIAL_KEY = "raw/initial/superstore.csv"
 BATCH_KEY = "incoming/batch-1.csv"
 
+# The batch: new orders, after the data set's last one (2017-12-30).
+MOVED = SOURCE[0]  # Claire Gute, CG-12520
+RETURNING = max((line for line in SOURCE if line.customer_id == "DV-13045"), key=lambda l: (l.order_date, l.order_id))
+NEW_ORDER_DATES = {"order_date": date(2018, 1, 5), "ship_date": date(2018, 1, 8)}
+ANCHORAGE = {"city": "Anchorage", "state": "Alaska", "postal_code": "99501", "region": "West"}  # in no order yet
+NEW_PRODUCT = {
+    "product_id": "OFF-ZZ-99999999",
+    "product_name": "Test Stapler",
+    "category": "Office Supplies",
+    "sub_category": "Fasteners",
+    "sales": Decimal("12.34"),
+    "profit": Decimal("-1.5"),
+}
+BATCH = [
+    # an existing customer ships to a new city: a new version of her
+    replace(MOVED, order_id="CA-2018-990001", **NEW_ORDER_DATES, **ANCHORAGE),
+    # ... and buys a product never sold before
+    replace(MOVED, order_id="CA-2018-990001", **NEW_ORDER_DATES, **ANCHORAGE, **NEW_PRODUCT),
+    # a customer never seen before
+    replace(
+        SOURCE[1], order_id="CA-2018-990002", **NEW_ORDER_DATES, customer_id="ZZ-99999", customer_name="Zoe Zimmer"
+    ),
+    # an existing customer at her current address: no new version
+    replace(RETURNING, order_id="CA-2018-990003", **NEW_ORDER_DATES),
+]
+
 
 def project_files() -> set[str]:
     return {str(path.relative_to(PROJECT_DIR)) for path in PROJECT_DIR.rglob("*")}
@@ -30,7 +56,7 @@ def ledger(warehouse: Warehouse, key: str) -> tuple[str, str | None]:
     return warehouse.rows("select status, reason from {ops}.load_ledger where key = %s", key)[0]
 
 
-def customer_versions(warehouse: Warehouse, customer_id: str) -> list[tuple]:
+def customer_versions(warehouse: Warehouse, customer_id: str) -> list:
     return warehouse.rows(
         """select version_number, city, valid_from, valid_to, is_current, customer_key
            from {published}.dim_customers where customer_id = %s order by version_number""",
@@ -38,8 +64,8 @@ def customer_versions(warehouse: Warehouse, customer_id: str) -> list[tuple]:
     )
 
 
-def line_customer_keys(warehouse: Warehouse, customer_id: str) -> dict[str, str]:
-    """order_line_key -> customer_key of every fact line of a customer."""
+def customer_keys_of_lines(warehouse: Warehouse, customer_id: str) -> dict[str, str]:
+    """order_line_key -> customer_key, for every fact line of a customer."""
     return dict(
         warehouse.rows(
             """select f.order_line_key, f.customer_key from {published}.fct_sales as f
@@ -49,32 +75,6 @@ def line_customer_keys(warehouse: Warehouse, customer_id: str) -> dict[str, str]
     )
 
 
-def latest_order(customer_id: str) -> OrderLine:
-    return max((line for line in SOURCE if line.customer_id == customer_id), key=lambda l: (l.order_date, l.order_id))
-
-
-# A batch of new orders, after the last order of the data set (2017-12-30).
-MOVED = SOURCE[0]  # Claire Gute, CG-12520
-RETURNING = latest_order("DV-13045")
-BATCH = [
-    # an existing customer ships to a city no order has seen: a new version
-    replace(MOVED, order_id="CA-2018-990001", order_date=date(2018, 1, 5), ship_date=date(2018, 1, 8),
-            city="Anchorage", state="Alaska", postal_code="99501", region="West"),
-    # ... in the same order, a product never sold before
-    replace(MOVED, order_id="CA-2018-990001", order_date=date(2018, 1, 5), ship_date=date(2018, 1, 8),
-            city="Anchorage", state="Alaska", postal_code="99501", region="West",
-            product_id="OFF-ZZ-99999999", product_name="Test Stapler", category="Office Supplies",
-            sub_category="Fasteners", sales=Decimal("12.3400"), quantity=2, discount=Decimal("0.2"),
-            profit=Decimal("-1.5000")),
-    # a customer never seen before
-    replace(SOURCE[1], order_id="CA-2018-990002", order_date=date(2018, 1, 6), ship_date=date(2018, 1, 9),
-            customer_id="ZZ-99999", customer_name="Zoe Zimmer", segment="Home Office"),
-    # an existing customer at her current address: no new version
-    replace(RETURNING, order_id="CA-2018-990003", order_date=date(2018, 1, 7), ship_date=date(2018, 1, 7),
-            ship_mode="Same Day"),
-]
-
-
 @dataclass(frozen=True)
 class Snapshot:
     checksums: dict[str, str]
@@ -82,176 +82,203 @@ class Snapshot:
 
     @classmethod
     def of(cls, warehouse: Warehouse) -> "Snapshot":
+        published = [
+            mart for mart in MARTS if warehouse.value("select to_regclass(%s)", f"{warehouse.published}.{mart}")
+        ]
         return cls(
-            checksums=warehouse.checksums(MARTS),
-            counts={mart: warehouse.value(f"select count(*) from {{published}}.{mart}") for mart in MARTS},
+            checksums=warehouse.checksums(published),
+            counts={mart: warehouse.value(f"select count(*) from {{published}}.{mart}") for mart in published},
         )
 
 
-# -- the fixtures run the scenario in order; the tests only look at it ------
+@dataclass(frozen=True)
+class Build:
+    """One build of the scenario and the marts around it."""
+
+    run: object  # conftest.StepRun
+    before: Snapshot
+    after: Snapshot
 
 
 @pytest.fixture(scope="module")
-def initial_load(warehouse, dbt_step):
-    warehouse.stage(SOURCE, batch_id="initial-1", key=INITIAL_KEY)
-    files_before = project_files()
-    run = dbt_step("build", "--mode", "initial", keep_target=False)
-    assert run.returncode == 0, run.stderr
-    return run, files_before
+def build(warehouse, dbt_step):
+    def stage_and_build(lines: list[OrderLine], batch_id: str, key: str, mode: str, **options) -> Build:
+        before = Snapshot.of(warehouse)
+        warehouse.stage(lines, batch_id=batch_id, key=key)
+        run = dbt_step("build", "--mode", mode, **options)
+        return Build(run, before, Snapshot.of(warehouse))
+
+    return stage_and_build
+
+
+# -- the fixtures play the scenario in order; the tests only look at it -----
 
 
 @pytest.fixture(scope="module")
-def initial_rerun(initial_load, warehouse, dbt_step):
-    before = Snapshot.of(warehouse)
-    run = dbt_step("build", "--mode", "initial")
-    assert run.returncode == 0, run.stderr
-    return before, Snapshot.of(warehouse), run
+def project_files_before() -> set[str]:
+    return project_files()
 
 
 @pytest.fixture(scope="module")
-def incremental(initial_rerun, warehouse, dbt_step):
-    before = Snapshot.of(warehouse)
-    keys_before = {customer: line_customer_keys(warehouse, customer) for customer in (MOVED.customer_id, RETURNING.customer_id)}
-    versions_before = {customer: customer_versions(warehouse, customer) for customer in (MOVED.customer_id, RETURNING.customer_id)}
-    warehouse.stage(BATCH, batch_id="batch-1", key=BATCH_KEY)
-    run = dbt_step("build", "--mode", "incremental")
-    assert run.returncode == 0, run.stderr
-    return before, keys_before, versions_before, run
+def initial_load(project_files_before, build) -> Build:
+    # keep_target=False: dbt's files go to the entrypoint's own temp dir
+    initial = build(SOURCE, "initial-1", INITIAL_KEY, "initial", keep_target=False)
+    assert initial.run.returncode == 0, initial.run.stderr
+    return initial
 
 
 @pytest.fixture(scope="module")
-def replay(incremental, warehouse, dbt_step):
+def initial_rerun(initial_load, build) -> Build:
+    return build(SOURCE, "initial-1", INITIAL_KEY, "initial")
+
+
+@pytest.fixture(scope="module")
+def history_before_batch(initial_rerun, warehouse) -> dict:
+    customers = (MOVED.customer_id, RETURNING.customer_id)
+    return {
+        "versions": {customer: customer_versions(warehouse, customer) for customer in customers},
+        "line_keys": {customer: customer_keys_of_lines(warehouse, customer) for customer in customers},
+    }
+
+
+@pytest.fixture(scope="module")
+def incremental(history_before_batch, build) -> Build:
+    batch = build(BATCH, "batch-1", BATCH_KEY, "incremental")
+    assert batch.run.returncode == 0, batch.run.stderr
+    return batch
+
+
+@pytest.fixture(scope="module")
+def replay(incremental, build) -> Build:
     """The same batch again, e.g. a retried task."""
-    before = Snapshot.of(warehouse)
-    warehouse.stage(BATCH, batch_id="batch-1", key=BATCH_KEY)
-    run = dbt_step("build", "--mode", "incremental")
-    return before, Snapshot.of(warehouse), run
+    return build(BATCH, "batch-1", BATCH_KEY, "incremental")
 
 
 @pytest.fixture
-def rejected(replay, warehouse, dbt_step):
-    """Stage a bad batch, build: (run, snapshot before, snapshot after)."""
-
-    def build(lines: list[OrderLine], key: str):
-        before = Snapshot.of(warehouse)
-        warehouse.stage(lines, batch_id=key, key=key)
-        run = dbt_step("build", "--mode", "incremental")
-        return run, before, Snapshot.of(warehouse)
-
-    return build
+def rejected(replay, build):
+    """Build a bad batch (after the good one)."""
+    return lambda lines, key: build(lines, key, key, "incremental")
 
 
 # -- initial load -------------------------------------------------------------
 
 
 def test_initial_load_publishes_every_line_of_the_file(initial_load, warehouse):
-    run, _ = initial_load
-    sales, profit = warehouse.rows("select sum(sales), sum(profit) from {published}.fct_sales")[0]
-    assert run.result["tables"][f"{warehouse.published}.fct_sales"] == len(SOURCE) == 9986
+    result = initial_load.run.result
+    assert result["tables"][f"{warehouse.published}.fct_sales"] == len(SOURCE) == 9986
+    sales, profit = warehouse.rows("select sum(sales) as sales, sum(profit) as profit from {published}.fct_sales")[0]
     assert (sales, profit) == (sum(line.sales for line in SOURCE), sum(line.profit for line in SOURCE))
-    assert run.result["failed"] == [] and run.result["tests_failed"] == 0 and run.result["tests_passed"] > 40
+    assert result["failed"] == [] and result["tests_failed"] == 0 and result["tests_passed"] > 40
     assert ledger(warehouse, INITIAL_KEY) == ("published", None)
 
 
 def test_result_counts_every_mart(initial_load, warehouse):
-    run, _ = initial_load
-    assert run.result["mode"] == "initial" and run.result["models"] == 6
-    assert run.result["tables"] == {
-        f"{warehouse.published}.{mart}": warehouse.value(f"select count(*) from {{published}}.{mart}") for mart in MARTS
+    result = initial_load.run.result
+    assert result["mode"] == "initial" and result["models"] == 6
+    assert result["tables"] == {
+        f"{warehouse.published}.{mart}": rows for mart, rows in initial_load.after.counts.items()
     }
 
 
 def test_keys_are_unique(initial_load, warehouse):
     for mart, key in MARTS.items():
-        total, distinct = warehouse.rows(f"select count(*), count(distinct {key}) from {{published}}.{mart}")[0]
+        total, distinct = warehouse.rows(
+            f"select count(*) as total, count(distinct {key}) as keys from {{published}}.{mart}"
+        )[0]
         assert total == distinct, mart
 
 
-def test_products_are_unique_although_product_ids_repeat(initial_load, warehouse):
+def test_products_are_unique_although_product_ids_repeat(initial_load):
     pairs = {(line.product_id, line.product_name) for line in SOURCE}
-    product_ids = {line.product_id for line in SOURCE}
-    assert len(product_ids) < len(pairs)  # 32 ids carry several names
-    assert warehouse.value("select count(*) from {published}.dim_products") == len(pairs)
+    assert len({line.product_id for line in SOURCE}) == len(pairs) - 32  # ids with several names
+    assert initial_load.after.counts["dim_products"] == len(pairs)
 
 
-def test_every_order_and_date_is_covered(initial_load, warehouse):
-    assert warehouse.value("select count(*) from {published}.dim_orders") == len({line.order_id for line in SOURCE})
-    first, last = warehouse.rows('select min(date), max(date) from {published}.dim_dates')[0]
-    assert (first, last) == (date(2010, 1, 1), date(2035, 12, 31))
+def test_every_order_and_day_is_there(initial_load, warehouse):
+    assert initial_load.after.counts["dim_orders"] == len({line.order_id for line in SOURCE})
+    assert warehouse.rows("select min(date), max(date) from {published}.dim_dates")[0] == (
+        date(2010, 1, 1),
+        date(2035, 12, 31),
+    )
 
 
-def test_customer_history_follows_the_order_addresses(initial_load, warehouse):
+def test_customer_versions_follow_the_order_addresses(initial_load, warehouse):
     versions = customer_versions(warehouse, MOVED.customer_id)
-    assert [v[0] for v in versions] == list(range(1, len(versions) + 1))
-    assert [v[4] for v in versions] == [False] * (len(versions) - 1) + [True]
-    # each version ends where the next begins
-    assert all(version[3] == following[2] for version, following in zip(versions, versions[1:]))
+    assert [v.version_number for v in versions] == list(range(1, len(versions) + 1))
+    assert [v.is_current for v in versions] == [False] * (len(versions) - 1) + [True]
+    assert all(version.valid_to == following.valid_from for version, following in pairwise(versions))
+    assert all(version.city != following.city for version, following in pairwise(versions))
 
 
-def test_the_packaged_project_stays_untouched(initial_load):
-    _, files_before = initial_load
-    assert project_files() == files_before  # no target/, logs/ or partial-parse files
+def test_the_packaged_project_stays_untouched(initial_load, project_files_before):
+    assert project_files() == project_files_before  # no target/, logs/, partial-parse files
 
 
-def test_postgres_marts_have_a_unique_index_on_their_key(initial_rerun, warehouse):
+def test_postgres_marts_have_a_unique_index_on_their_key(initial_load, warehouse):
     unique_indexes = warehouse.rows(
         "select tablename, indexdef from pg_indexes where schemaname = %s and indexdef like 'CREATE UNIQUE%%'",
         warehouse.published,
     )
-    assert {(table, key) for table, key in MARTS.items()} == {
-        (table, definition.rsplit("(", 1)[1].rstrip(")")) for table, definition in unique_indexes
-    }
+    assert {(table, definition.rsplit("(", 1)[1].rstrip(")")) for table, definition in unique_indexes} == set(
+        MARTS.items()
+    )
 
 
 def test_rerunning_the_initial_load_changes_nothing(initial_rerun):
-    before, after, _ = initial_rerun
-    assert after == before
+    assert initial_rerun.run.returncode == 0, initial_rerun.run.stderr
+    assert initial_rerun.after == initial_rerun.before
 
 
 # -- incremental batch -------------------------------------------------------
 
 
 def test_incremental_batch_adds_exactly_its_lines(incremental, warehouse):
-    before, *_, run = incremental
-    assert run.result["mode"] == "incremental"
-    assert run.result["tables"][f"{warehouse.published}.fct_sales"] == before.counts["fct_sales"] + len(BATCH)
+    assert incremental.run.result["mode"] == "incremental"
+    assert incremental.after.counts["fct_sales"] == incremental.before.counts["fct_sales"] + len(BATCH)
+    assert incremental.run.result["tables"][f"{warehouse.published}.fct_sales"] == incremental.after.counts["fct_sales"]
     batch_sales = warehouse.value("select sum(sales) from {published}.fct_sales where batch_id = 'batch-1'")
     assert batch_sales == sum(line.sales for line in BATCH)
     assert ledger(warehouse, BATCH_KEY) == ("published", None)
 
 
-def test_batch_adds_new_customer_product_and_orders(incremental, warehouse):
-    before, *_ = incremental
-    assert customer_versions(warehouse, "ZZ-99999")[0][:2] == (1, SOURCE[1].city)
+def test_batch_adds_its_new_customer_product_and_orders(incremental, warehouse):
+    [new_customer] = customer_versions(warehouse, "ZZ-99999")
+    assert (new_customer.version_number, new_customer.is_current) == (1, True)
     assert warehouse.value("select count(*) from {published}.dim_products where product_id = 'OFF-ZZ-99999999'") == 1
-    assert warehouse.value("select count(*) from {published}.dim_orders") == before.counts["dim_orders"] + 3
+    assert incremental.after.counts["dim_orders"] == incremental.before.counts["dim_orders"] + 3
 
 
-def test_moved_customer_gets_a_new_version(incremental, warehouse):
-    _, keys_before, versions_before, _ = incremental
-    old, new = versions_before[MOVED.customer_id], customer_versions(warehouse, MOVED.customer_id)
-    assert new[:-1][:-1] == old[:-1]  # history untouched ...
-    assert new[-2][:3] == old[-1][:3] and new[-2][3:5] == (date(2018, 1, 5), False)  # ... but the last version closed
-    assert new[-1][:5] == (len(old) + 1, "Anchorage", date(2018, 1, 5), None, True)
-    lines = line_customer_keys(warehouse, MOVED.customer_id)
-    new_lines = {line: key for line, key in lines.items() if line not in keys_before[MOVED.customer_id]}
-    assert len(new_lines) == 2 and set(new_lines.values()) == {new[-1][5]}  # new lines -> new version
-    assert {line: lines[line] for line in keys_before[MOVED.customer_id]} == keys_before[MOVED.customer_id]
+def test_moved_customer_gets_a_new_version_for_her_new_orders(incremental, history_before_batch, warehouse):
+    before = history_before_batch["versions"][MOVED.customer_id]
+    after = customer_versions(warehouse, MOVED.customer_id)
+    moved_on = date(2018, 1, 5)
+    assert after[:-2] == before[:-1]  # history untouched
+    assert after[-2] == before[-1]._replace(valid_to=moved_on, is_current=False)  # the old current version closed
+    new = after[-1]
+    assert (new.version_number, new.city, new.valid_from, new.valid_to, new.is_current) == (
+        len(before) + 1,
+        "Anchorage",
+        moved_on,
+        None,
+        True,
+    )
+    old_lines = history_before_batch["line_keys"][MOVED.customer_id]
+    lines = customer_keys_of_lines(warehouse, MOVED.customer_id)
+    assert {line: lines[line] for line in old_lines} == old_lines  # old lines keep their version
+    assert [key for line, key in lines.items() if line not in old_lines] == [new.customer_key] * 2
 
 
-def test_customer_at_the_same_address_keeps_her_version(incremental, warehouse):
-    _, keys_before, versions_before, _ = incremental
+def test_customer_at_the_same_address_keeps_her_version(incremental, history_before_batch, warehouse):
     versions = customer_versions(warehouse, RETURNING.customer_id)
-    assert versions == versions_before[RETURNING.customer_id]
-    lines = line_customer_keys(warehouse, RETURNING.customer_id)
-    assert set(lines.values()) - set(keys_before[RETURNING.customer_id].values()) == set()
-    assert lines.keys() - keys_before[RETURNING.customer_id].keys() and versions[-1][4]
+    assert versions == history_before_batch["versions"][RETURNING.customer_id]
+    old_lines = history_before_batch["line_keys"][RETURNING.customer_id]
+    lines = customer_keys_of_lines(warehouse, RETURNING.customer_id)
+    assert [key for line, key in lines.items() if line not in old_lines] == [versions[-1].customer_key]
 
 
 def test_replaying_a_batch_changes_nothing(replay, warehouse):
-    before, after, run = replay
-    assert run.returncode == 0, run.stderr
-    assert after == before
+    assert replay.run.returncode == 0, replay.run.stderr
+    assert replay.after == replay.before
     assert ledger(warehouse, BATCH_KEY) == ("published", None)
 
 
@@ -259,22 +286,24 @@ def test_replaying_a_batch_changes_nothing(replay, warehouse):
 
 
 def test_a_batch_failing_a_check_is_not_published(rejected, warehouse):
-    bad_line = replace(BATCH[0], order_id="CA-2018-990004", quantity=-1)
-    run, before, after = rejected([bad_line], key="incoming/negative-quantity.csv")
-    assert run.returncode == 1
-    assert run.stderr.strip() == "error: 1 check failed, batch not published: stg_orders_quantity_positive"
-    assert after == before
+    bad = rejected([replace(BATCH[0], order_id="CA-2018-990004", quantity=-1)], "incoming/negative-quantity.csv")
+    assert bad.run.returncode == 1
+    assert bad.run.stderr.strip() == "error: 1 check failed, batch not published: stg_orders_quantity_positive"
+    assert bad.after == bad.before
     status, reason = ledger(warehouse, "incoming/negative-quantity.csv")
     assert status == "rejected" and "stg_orders_quantity_positive" in reason
-    # the failing rows stay inspectable next to the batch
-    stored = warehouse.rows("select order_id, quantity from {staging}.stg_orders_quantity_positive")
-    assert stored == [("CA-2018-990004", -1)]
+    # the failing rows stay inspectable beside the batch
+    assert warehouse.rows("select order_id, quantity from {staging}.stg_orders_quantity_positive") == [
+        ("CA-2018-990004", -1)
+    ]
 
 
-def test_a_resent_order_is_not_published_twice(rejected, warehouse):
-    run, before, after = rejected(BATCH[2:3], key="incoming/resent.csv")
-    assert run.returncode == 1
-    assert run.stderr.strip() == "error: 1 check failed, batch not published: stg_orders_order_ids_not_yet_published"
-    assert after == before
+def test_an_order_sent_again_is_not_published_twice(rejected, warehouse):
+    bad = rejected(BATCH[2:3], "incoming/resent.csv")  # an order batch-1 published
+    assert bad.run.returncode == 1
+    assert bad.run.stderr.strip() == (
+        "error: 1 check failed, batch not published: stg_orders_order_ids_not_yet_published"
+    )
+    assert bad.after == bad.before
     status, reason = ledger(warehouse, "incoming/resent.csv")
     assert status == "rejected" and "stg_orders_order_ids_not_yet_published" in reason

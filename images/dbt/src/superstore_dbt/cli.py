@@ -1,6 +1,7 @@
 """superstore-dbt: build the published star schema from the staged batch."""
 
 from enum import Enum
+from typing import Annotated
 
 import typer
 from superstore_common.settings import WarehouseSettings
@@ -18,7 +19,9 @@ class Mode(str, Enum):
 
 
 @app.command()
-def build(mode: Mode = typer.Option(..., help="initial: rebuild the marts from the staged history; incremental: merge the staged batch")) -> None:
+def build(
+    mode: Annotated[Mode, typer.Option(help="initial: rebuild the marts from the staged history; incremental: merge")],
+) -> None:
     """dbt build: check the staged batch, publish it, record the verdict in the ledger.
 
     initial runs `dbt build --full-refresh` (re-running it gives identical
@@ -45,19 +48,19 @@ def build(mode: Mode = typer.Option(..., help="initial: rebuild the marts from t
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-@app.command(context_settings=PASS_THROUGH)
-def parse(ctx: typer.Context) -> None:
+@app.command("parse", context_settings=PASS_THROUGH)
+def parse_project(ctx: typer.Context) -> None:
     """dbt parse on the packaged project (extra arguments go to dbt)."""
-    _pass_through("parse", ctx.args)
+    pass_through("parse", ctx.args)
 
 
-@app.command(context_settings=PASS_THROUGH)
-def compile(ctx: typer.Context) -> None:
+@app.command("compile", context_settings=PASS_THROUGH)
+def compile_project(ctx: typer.Context) -> None:
     """dbt compile on the packaged project (extra arguments go to dbt)."""
-    _pass_through("compile", ctx.args)
+    pass_through("compile", ctx.args)
 
 
-def _pass_through(command: str, args: list[str]) -> None:
+def pass_through(command: str, args: list[str]) -> None:
     with dbt_environment(WarehouseSettings()):
         if not invoke_dbt(command, *args).success:
             raise StepError(f"dbt {command} failed, see its log above")

@@ -1,9 +1,10 @@
-"""One batch of new order lines, produced line by line (never held whole).
+"""One batch of new order lines, produced chunk by chunk (never held whole).
 
-Per order: a customer (existing, existing but moved, or new), their place,
-a ship mode and its shipping delay, an order date. Per line: a product
-(existing or new) with a discount of its sub-category, a quantity, and sales
-and profit by the source's pricing rule, in exact integer arithmetic.
+Per order: a customer (new, or existing: at their current place, or at a new
+one for the share of them who moved), a ship mode and its shipping delay, an
+order date. Per line: a product (existing or new) with a discount of its
+sub-category, a quantity, and sales and profit by the source's pricing rule,
+in exact integer arithmetic.
 
 Speed comes from drawing many orders' and lines' attributes at once from
 pre-built distributions whose values are CSV fragments rendered once (a
@@ -23,7 +24,8 @@ from functools import lru_cache, partial
 from superstore_generator.new_entities import NewEntities
 from superstore_generator.order_ids import OrderIds
 from superstore_generator.profile import Customer, Product, Profile
-from superstore_generator.source_format import csv_fields, format_date, format_ten_thousandths
+from superstore_generator.reference import Reference
+from superstore_generator.source_format import csv_fields, format_date, format_sum, format_ten_thousandths
 
 # Order dates rise through the batch from as-of minus 6 days to as-of, so a
 # customer's latest order in the file is also their latest by date.
@@ -39,9 +41,9 @@ class BatchSpec:
     seed: int
     as_of: date
     reference: str
-    new_customer_share: float = 0.05
-    new_product_share: float = 0.02
-    moved_customer_share: float = 0.05
+    new_customer_share: float = 0.05  # of orders
+    new_product_share: float = 0.02  # of lines
+    moved_customer_share: float = 0.05  # of the existing customers in the batch
 
     @property
     def batch_id(self) -> str:
@@ -93,6 +95,14 @@ def line_tail(product: Product, product_csv: str, discount: int, quantity: int) 
 
 
 class Batch:
+    @classmethod
+    def from_reference(cls, spec: BatchSpec, reference: Reference) -> "Batch":
+        """A batch of `spec` learned from `reference`; one seeded generator
+        drives every draw, so the same spec gives the same lines."""
+        profile = reference.profile()
+        rng = random.Random(spec.seed)
+        return cls(spec, profile, OrderIds(reference, rng), rng, NewEntities(profile, rng, faker_seed=spec.seed))
+
     def __init__(self, spec: BatchSpec, profile: Profile, order_ids: OrderIds, rng: random.Random, new: NewEntities):
         self.spec = spec
         self.profile = profile
@@ -110,10 +120,17 @@ class Batch:
         # 'order date,ship date,ship mode' per order, one distribution per day before as-of
         self.order_dates = [spec.as_of - timedelta(days=days) for days in range(ORDER_WINDOW_DAYS)]
         self.shipping = [profile.shipping.map(partial(shipping_fields, day)) for day in self.order_dates]
-        self.relocated: dict[str, str] = {}  # customer id -> fields at the place they moved to
+        # customer id -> fields, for the existing customers met so far (bounded
+        # by the reference's customers)
+        self.met: dict[str, str] = {}
         # totals in 1/10,000 dollars, complete once chunks() is exhausted
         self.sales = 0
         self.profit = 0
+
+    def totals(self) -> dict[str, str]:
+        """Rows and exact sums, as stored with the object (complete once
+        chunks() is exhausted)."""
+        return {"rows": str(self.spec.rows), "sales-sum": format_sum(self.sales), "profit-sum": format_sum(self.profit)}
 
     def chunks(self) -> Iterator[str]:
         """The CSV lines after the header (Row ID 1..rows), a few thousand
@@ -147,21 +164,20 @@ class Batch:
         return counts
 
     def _customers(self, orders: int) -> list[str]:
-        """Customer ID .. Region per order: an existing customer (perhaps moved) or a new one."""
-        new_share = self.spec.new_customer_share
-        moved_share = new_share + self.spec.moved_customer_share
+        """Customer ID .. Region per order: a new customer, or an existing one
+        at their current place or, for those who moved, at their new one."""
+        new_share, moved_share = self.spec.new_customer_share, self.spec.moved_customer_share
         kinds = [self.rng.random() for _ in range(orders)]
         fields = []
-        for kind, (customer, existing) in zip(kinds, self.customers.sample_many(self.rng, orders)):
+        for kind, (customer, current) in zip(kinds, self.customers.sample_many(self.rng, orders)):
             if kind < new_share:
                 fields.append(customer_fields(self.new.customer()))
-            elif customer.customer_id in self.relocated:  # moves at most once a batch
-                fields.append(self.relocated[customer.customer_id])
-            elif kind < moved_share:
-                self.relocated[customer.customer_id] = customer_fields(self.new.moved(customer))
-                fields.append(self.relocated[customer.customer_id])
-            else:
-                fields.append(existing)
+                continue
+            if customer.customer_id not in self.met:
+                # Decided when first met: a mover's orders all go to the new place.
+                moved = self.rng.random() < moved_share
+                self.met[customer.customer_id] = customer_fields(self.new.moved(customer)) if moved else current
+            fields.append(self.met[customer.customer_id])
         return fields
 
     def _line_tails(self, lines: int) -> list[str]:

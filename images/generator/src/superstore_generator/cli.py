@@ -2,7 +2,6 @@
 lines to s3://$RAW_BUCKET/<prefix>YYYY/MM/DD/<batch-id>.csv."""
 
 import logging
-import random
 from datetime import datetime
 
 import typer
@@ -12,11 +11,8 @@ from superstore_common.step import StepError, new_app, run, write_result
 
 from superstore_generator.batch import Batch, BatchSpec
 from superstore_generator.csv_reference import CsvReference
-from superstore_generator.new_entities import NewEntities
-from superstore_generator.order_ids import OrderIds
 from superstore_generator.reference import Reference
 from superstore_generator.s3_output import stored_metadata, upload_csv
-from superstore_generator.source_format import format_sum
 from superstore_generator.warehouse_reference import WarehouseReference
 
 log = logging.getLogger("superstore.generator")
@@ -35,12 +31,10 @@ def generate(
     as_of: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="orders are dated on or just before this day"),
     new_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of orders by new customers"),
     new_product_share: float = typer.Option(0.02, min=0.0, max=1.0, help="share of lines with a new product"),
-    moved_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of orders by customers who moved"),
+    moved_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of existing customers who moved"),
     reference: str | None = typer.Option(None, help="s3:// CSV in the source format, used while the warehouse has no published sales"),
     prefix: str | None = typer.Option(None, help="key prefix (default $INCOMING_PREFIX)"),
 ) -> None:
-    if new_customer_share + moved_customer_share > 1:
-        raise StepError("--new-customer-share plus --moved-customer-share exceeds 1")
     lake = LakeSettings()
     source = choose_reference(reference)
     spec = BatchSpec(
@@ -58,17 +52,15 @@ def generate(
     # Idempotent: the key is derived from the spec, so an object already there
     # is this batch (uploads are atomic); keep it rather than rewrite it and
     # notify the pipeline a second time.
-    if stored := stored_metadata(lake.raw_bucket, key):
+    totals = stored_metadata(lake.raw_bucket, key)
+    if totals:
         log.info("s3://%s/%s exists: batch already generated", lake.raw_bucket, key)
-        write_result({**result, "rows": int(stored["rows"]), "sales_sum": stored["sales-sum"], "profit_sum": stored["profit-sum"]})
-        return
-
-    rng = random.Random(seed)
-    batch = Batch(spec, source.profile(), OrderIds(source, rng), rng, NewEntities(source.profile(), rng, faker_seed=seed))
-    totals = lambda: {"rows": str(rows), "sales-sum": format_sum(batch.sales), "profit-sum": format_sum(batch.profit)}  # noqa: E731
-    upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=totals)
-    log.info("wrote %d rows to s3://%s/%s", rows, lake.raw_bucket, key)
-    write_result({**result, "rows": rows, "sales_sum": format_sum(batch.sales), "profit_sum": format_sum(batch.profit)})
+    else:
+        batch = Batch.from_reference(spec, source)
+        upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=batch.totals)
+        totals = batch.totals()
+        log.info("wrote %d rows to s3://%s/%s", rows, lake.raw_bucket, key)
+    write_result({**result, "rows": int(totals["rows"]), "sales_sum": totals["sales-sum"], "profit_sum": totals["profit-sum"]})
 
 
 def choose_reference(reference_uri: str | None) -> Reference:

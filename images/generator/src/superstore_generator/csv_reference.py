@@ -6,6 +6,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
@@ -42,14 +43,13 @@ class CsvReference:
         counts = ProfileCounts()
         lines_per_order: Counter[str] = Counter()
         orders_per_customer: Counter[str] = Counter()
-        latest_customer: dict[str, tuple] = {}  # customer id -> (order date, Customer)
+        latest_customer: dict[str, tuple[date, Customer]] = {}
         for row in rows:
             order_id = row["Order ID"]
             lines_per_order[order_id] += 1
             if lines_per_order[order_id] == 1:
                 order_date = parse_date(row["Order Date"])
-                counts.ship_modes[row["Ship Mode"]] += 1
-                counts.ship_days[row["Ship Mode"]][(parse_date(row["Ship Date"]) - order_date).days] += 1
+                counts.shipping[row["Ship Mode"], (parse_date(row["Ship Date"]) - order_date).days] += 1
                 location = Location(row["Country"], row["City"], row["State"], row["Postal Code"], row["Region"])
                 counts.locations[location] += 1
                 customer = Customer(row["Customer ID"], row["Customer Name"], row["Segment"], location)

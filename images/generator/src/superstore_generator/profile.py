@@ -109,7 +109,7 @@ class Distribution(Generic[T]):
         # the reference delivered them in.
         self.values = sorted(counts)
         # Floats: bisect compares them with the float draw much faster than
-        # ints (exact while totals stay below 2**53).
+        # ints (counts stay exact below 2**53).
         self.cum_weights = [float(weight) for weight in accumulate(counts[value] for value in self.values)]
         self.total = self.cum_weights[-1]
         self._last = len(self.values) - 1
@@ -132,20 +132,13 @@ class Distribution(Generic[T]):
         mapped.values = [convert(value) for value in self.values]
         return mapped
 
-    def share(self, value: T) -> float:
-        """The probability of `value` (for tests and reports)."""
-        index = self.values.index(value)
-        previous = self.cum_weights[index - 1] if index else 0
-        return (self.cum_weights[index] - previous) / self.total
-
 
 @dataclass
 class ProfileCounts:
     """Raw observations, filled by a reference implementation."""
 
     # per order
-    ship_modes: Counter[str] = field(default_factory=Counter)
-    ship_days: defaultdict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    shipping: Counter[tuple[str, int]] = field(default_factory=Counter)  # (ship mode, days to ship)
     lines_per_order: Counter[int] = field(default_factory=Counter)
     locations: Counter[Location] = field(default_factory=Counter)
     customers: Counter[Customer] = field(default_factory=Counter)
@@ -159,20 +152,17 @@ class ProfileCounts:
         if missing:
             raise StepError(f"reference data has no {', '.join(missing)}")
         products = self._products()
+        if not products:
+            raise StepError("reference data has no product with a positive price")
         return Profile(
-            ship_modes=Distribution(self.ship_modes),
-            ship_days={mode: Distribution(days) for mode, days in self.ship_days.items()},
-            shipping=Distribution(
-                Counter({(mode, days): n for mode, per_days in self.ship_days.items() for days, n in per_days.items()})
-            ),
+            shipping=Distribution(self.shipping),
             lines_per_order=Distribution(self.lines_per_order),
             locations=Distribution(self.locations),
             customers=Distribution(self.customers),
             segments=Distribution(Counter(customer.segment for customer in self.customers)),
             products=Distribution(products),
-            quantities=Distribution(self.quantities),
-            discounts={sub: Distribution(levels) for sub, levels in self.discounts.items()},
             discounted_products=Distribution(self._discounted(products)),
+            quantities=Distribution(self.quantities),
         )
 
     def _products(self) -> Counter[Product]:
@@ -183,27 +173,26 @@ class ProfileCounts:
         return products
 
     def _discounted(self, products: Counter[Product]) -> Counter[tuple[Product, int]]:
-        """(product, discount) pairs: the product's weight times the weight of
-        the discount in its sub-category, so one draw picks both."""
-        return Counter(
-            {
-                (product, discount): weight * times
-                for product, weight in products.items()
-                for discount, times in self.discounts.get(product.sub_category, Counter({0: 1})).items()
-            }
-        )
+        """(product, discount) pairs weighted by P(product) x P(discount | its
+        sub-category), so that one draw picks both."""
+        pairs = Counter()
+        for product, weight in products.items():
+            discounts = self.discounts[product.sub_category]
+            lines = discounts.total()
+            for discount, times in discounts.items():
+                pairs[product, discount] = weight * times / lines
+        return pairs
 
 
 @dataclass(frozen=True)
 class Profile:
-    ship_modes: Distribution[str]
-    ship_days: dict[str, Distribution[int]]  # ship date - order date, per ship mode
-    shipping: Distribution[tuple[str, int]]  # (ship mode, ship date - order date)
+    # per order
+    shipping: Distribution[tuple[str, int]]  # (ship mode, ship date - order date in days)
     lines_per_order: Distribution[int]
     locations: Distribution[Location]
     customers: Distribution[Customer]  # at their current location
     segments: Distribution[str]  # per customer, for new customers
+    # per line
     products: Distribution[Product]
+    discounted_products: Distribution[tuple[Product, int]]  # (product, discount percent)
     quantities: Distribution[int]
-    discounts: dict[str, Distribution[int]]  # percent, per sub-category
-    discounted_products: Distribution[tuple[Product, int]]  # products x their sub-category's discounts

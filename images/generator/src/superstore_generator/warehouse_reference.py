@@ -100,8 +100,7 @@ class WarehouseReference:
         with self._connect() as conn:
             run = lambda query: conn.execute(self._sql(query)).fetchall()  # noqa: E731
             for mode, order_date, ship_date, orders in run(SHIP_MODES):
-                counts.ship_modes[mode] += orders
-                counts.ship_days[mode][(ship_date - order_date).days] += orders
+                counts.shipping[mode, (ship_date - order_date).days] += orders
             counts.lines_per_order.update(dict(run(LINES_PER_ORDER)))
             counts.quantities.update({int(quantity): lines for quantity, lines in run(QUANTITIES)})
             for sub_category, discount_percent, lines in run(DISCOUNTS):

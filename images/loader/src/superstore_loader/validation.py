@@ -85,8 +85,7 @@ class Validation:
             self.rejects.add(Reject(HEADER_LINE + 1, SOURCE_COLUMNS[0].source, "no data rows after the header", []))
 
     def _validate(self, layout: Layout, rows: list[list[str]], lines: Sequence[int]) -> Chunk:
-        width = len(layout.header)
-        if not self.exact and all(len(row) == width for row in rows):
+        if not self.exact and set(map(len, rows)) == {len(layout.header)}:
             columns = list(zip(*rows))
             if not layout.in_file_order:
                 columns = [columns[p] for p in layout.positions]

@@ -1,0 +1,150 @@
+"""Generated batches look like the real data set they learned from, and add
+what an incremental load must handle: new customers, customers who moved,
+new products, new orders."""
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from superstore_generator.batch import Batch, BatchSpec
+from superstore_generator.csv_reference import CsvReference
+from superstore_generator.source_format import HEADER, csv_fields
+
+ROWS = 20_000
+AS_OF = date(2024, 1, 3)  # the order window spans a new year
+
+
+def parse_date(text: str) -> date:
+    return datetime.strptime(text, "%m/%d/%Y").date()
+
+
+@pytest.fixture(scope="module")
+def reference(reference_uri: str) -> CsvReference:
+    return CsvReference(reference_uri)
+
+
+@pytest.fixture(scope="module")
+def batch_rows(reference: CsvReference) -> list[dict[str, str]]:
+    spec = BatchSpec(rows=ROWS, seed=2024, as_of=AS_OF, reference=reference.name)
+    text = csv_fields(HEADER) + "\n" + "".join(Batch.from_reference(spec, reference).chunks())
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def shares(rows: list[dict[str, str]], field: str) -> dict[str, float]:
+    counts = Counter(row[field] for row in rows)
+    return {value: count / len(rows) for value, count in counts.items()}
+
+
+def orders(rows: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
+    by_order = defaultdict(list)
+    for row in rows:
+        by_order[row["Order ID"]].append(row)
+    return by_order
+
+
+def latest_places(source_rows) -> dict[str, tuple[str, str]]:
+    """customer id -> (city, state) of their latest order in the source"""
+    latest = {}
+    for row in sorted(source_rows, key=lambda row: parse_date(row["Order Date"])):
+        latest[row["Customer ID"]] = (row["City"], row["State"])
+    return latest
+
+
+def list_price_and_margin(row: dict[str, str]) -> tuple[Decimal, Decimal]:
+    sales, quantity, discount, profit = (Decimal(row[f]) for f in ("Sales", "Quantity", "Discount", "Profit"))
+    list_price = (sales / quantity / (1 - discount)).quantize(Decimal("0.01"))
+    margin = (profit / sales * (1 - discount) + discount).quantize(Decimal("0.01"))
+    return list_price, margin
+
+
+@pytest.mark.parametrize("field", ["Ship Mode", "Segment", "Region", "Category", "Sub-Category", "Discount"])
+def test_shares_match_the_reference(batch_rows, source_rows, field):
+    generated, real = shares(batch_rows, field), shares(source_rows, field)
+
+    assert set(generated) <= set(real) | ({"Consumer", "Corporate", "Home Office"} if field == "Segment" else set())
+    for value, share in real.items():
+        assert generated.get(value, 0) == pytest.approx(share, abs=0.03), value
+
+
+def test_quantities_and_order_sizes_match_the_reference(batch_rows, source_rows):
+    mean_quantity = lambda rows: sum(int(row["Quantity"]) for row in rows) / len(rows)  # noqa: E731
+    assert mean_quantity(batch_rows) == pytest.approx(mean_quantity(source_rows), rel=0.05)
+    lines_per_order = lambda rows: len(rows) / len(orders(rows))  # noqa: E731
+    assert lines_per_order(batch_rows) == pytest.approx(lines_per_order(source_rows), rel=0.05)
+
+
+def test_shipping_delays_are_those_of_the_ship_mode(batch_rows, source_rows):
+    delays = lambda rows: {  # noqa: E731
+        (row["Ship Mode"], (parse_date(row["Ship Date"]) - parse_date(row["Order Date"])).days) for row in rows
+    }
+    assert delays(batch_rows) <= delays(source_rows)
+
+
+def test_existing_products_keep_their_price_and_margin(batch_rows, source_rows):
+    known = {(row["Product ID"], row["Product Name"]): list_price_and_margin(row) for row in source_rows}
+    existing = [row for row in batch_rows if (row["Product ID"], row["Product Name"]) in known]
+
+    assert len(existing) > 0.95 * ROWS
+    for row in existing:
+        assert list_price_and_margin(row) == known[row["Product ID"], row["Product Name"]], row
+
+
+def test_orders_are_new_well_formed_and_whole(batch_rows, source_rows):
+    existing_ids = {row["Order ID"] for row in source_rows}
+    order_level = ("Order Date", "Ship Date", "Ship Mode", "Customer ID", "City", "State", "Postal Code", "Region")
+
+    for order_id, lines in orders(batch_rows).items():
+        assert re.fullmatch(r"CA-\d{4}-\d{6}", order_id)
+        assert order_id not in existing_ids
+        order_date = parse_date(lines[0]["Order Date"])
+        assert order_id[3:7] == str(order_date.year)
+        assert AS_OF - timedelta(days=6) <= order_date <= AS_OF
+        assert parse_date(lines[0]["Ship Date"]) >= order_date
+        assert len({tuple(line[field] for field in order_level) for line in lines}) == 1
+        # every line of an order is in this batch, one after the other
+        row_ids = [int(line["Row ID"]) for line in lines]
+        assert row_ids == list(range(row_ids[0], row_ids[0] + len(lines)))
+
+
+def test_new_customers_come_at_the_configured_share(batch_rows, source_rows):
+    known = {row["Customer ID"] for row in source_rows}
+    order_customers = {lines[0]["Customer ID"]: lines[0] for lines in orders(batch_rows).values()}
+    new = [row for row in order_customers.values() if row["Customer ID"] not in known]
+
+    assert len(new) / len(orders(batch_rows)) == pytest.approx(0.05, abs=0.01)
+    for row in new:
+        assert re.fullmatch(r"[A-Z]{2}-\d{5}", row["Customer ID"])
+        first, last = row["Customer Name"].split(" ", 1)
+        assert row["Customer ID"][:2] == (first[0] + last[0]).upper()
+
+
+def test_moved_customers_come_at_the_configured_share(batch_rows, source_rows):
+    home = latest_places(source_rows)
+    names = {row["Customer ID"]: (row["Customer Name"], row["Segment"]) for row in source_rows}
+    existing = [row for row in batch_rows if row["Customer ID"] in home]
+    places = defaultdict(set)
+    for row in existing:
+        places[row["Customer ID"]].add((row["City"], row["State"]))
+    moved = {customer for customer, seen in places.items() if seen != {home[customer]}}
+
+    assert len(moved) / len(places) == pytest.approx(0.05, abs=0.02)
+    for customer in moved:
+        assert len(places[customer]) == 1  # a mover's orders all go to the new place
+    for row in existing:
+        assert (row["Customer Name"], row["Segment"]) == names[row["Customer ID"]]
+
+
+def test_new_products_come_at_the_configured_share(batch_rows, source_rows):
+    known = {row["Product ID"] for row in source_rows}
+    prefixes = {row["Sub-Category"]: row["Product ID"][:6] for row in source_rows}
+    new = [row for row in batch_rows if row["Product ID"] not in known]
+
+    assert len(new) / ROWS == pytest.approx(0.02, abs=0.005)
+    for row in new:
+        assert re.fullmatch(r"[A-Z]{3}-[A-Z]{2}-\d{8}", row["Product ID"])
+        assert row["Product ID"][:6] == prefixes[row["Sub-Category"]]
+        assert row["Product Name"].strip() and Decimal(row["Sales"]) > 0
