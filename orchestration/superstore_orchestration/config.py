@@ -13,6 +13,10 @@ class PipelineConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIPELINE_", extra="ignore")
 
     runner: Literal["local", "docker", "kubernetes"] = "local"
+    # Step retries (transient failures: network, pod eviction). Bad input fails
+    # the same way every time, so local runs and tests use 0.
+    retries: int = 2
+    retry_delay_seconds: int = 60
     # Images are <repository>/<image>:<tag>, e.g. 123.dkr.ecr.../superstore/loader:1.4.0
     image_repository: str = "superstore"
     image_tag: str = "dev"

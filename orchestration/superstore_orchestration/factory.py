@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -163,6 +164,8 @@ RUNNERS = {"local": _local, "docker": _docker, "kubernetes": _kubernetes}
 
 def step_task(step: Step, **kwargs) -> BaseOperator:
     """The Airflow task that runs `step` with the configured runner."""
-    kwargs.setdefault("retries", step.retries)
+    cfg = config.pipeline()
+    kwargs.setdefault("retries", cfg.retries)
+    kwargs.setdefault("retry_delay", timedelta(seconds=cfg.retry_delay_seconds))
     kwargs.setdefault("doc_md", step.doc)
-    return RUNNERS[config.pipeline().runner](step, **kwargs)
+    return RUNNERS[cfg.runner](step, **kwargs)

@@ -5,7 +5,7 @@ definitions, so the image, its arguments and its environment cannot drift.
 Arguments may be Jinja templates; Airflow renders them at run time (they are
 template fields of every runner's operator)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Image = Literal["generator", "loader", "dbt", "soda"]
@@ -49,7 +49,6 @@ class Step:
     arguments: tuple[str, ...]
     resources: Resources = SMALL
     doc: str = ""
-    retries: int = field(default=2)
 
     @property
     def entrypoint(self) -> str:

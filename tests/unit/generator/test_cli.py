@@ -13,19 +13,19 @@ AS_OF = "2024-03-05"
 
 def test_writes_a_batch_in_the_source_format(generate, reference_uri, read_object, step_env):
     # large enough to go up in several parts
-    run = generate("--rows", "60000", "--seed", "11", "--as-of", AS_OF, "--reference", reference_uri)
+    run = generate("--rows", "40000", "--seed", "11", "--as-of", AS_OF, "--reference", reference_uri)
 
     assert run.returncode == 0, run.stderr
     result = run.result
     assert set(result) == {"bucket", "key", "rows", "batch_id", "sales_sum", "profit_sum", "seed"}
     assert result["key"] == f"incoming/2024/03/05/{result['batch_id']}.csv"
-    assert (result["rows"], result["seed"]) == (60000, 11)
+    assert (result["rows"], result["seed"]) == (40000, 11)
     assert step_env["WAREHOUSE_PASSWORD"] not in run.stderr + str(result)
 
     text = read_object(result["key"]).decode("utf-8")
     assert text.splitlines()[0] == ",".join(HEADER)
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    assert [row["Row ID"] for row in rows] == [str(n) for n in range(1, 60001)]
+    assert [row["Row ID"] for row in rows] == [str(n) for n in range(1, 40001)]
     for row in rows:
         assert re.fullmatch(r"[1-9]\d?/[1-9]\d?/\d{4}", row["Order Date"]), row
         assert re.fullmatch(r"-?\d+\.\d{2,4}", row["Sales"]), row

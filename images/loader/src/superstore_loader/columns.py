@@ -27,7 +27,7 @@ def _all_match(pattern: re.Pattern, values: Sequence[str]) -> bool:
 
 
 def _repeated(value_pattern: str) -> re.Pattern:
-    return re.compile(f"(?:{value_pattern}\n)*{value_pattern}")
+    return re.compile(f"(?:{value_pattern}\n)*{value_pattern}", re.ASCII)
 
 
 class Text:
@@ -55,7 +55,7 @@ class Text:
 
 class Integer:
     sql_type = "integer"
-    _pattern = re.compile(r"-?\d{1,10}")
+    _pattern = re.compile(r"-?\d{1,10}", re.ASCII)  # ASCII: \d would also match other scripts' digits
     _column_pattern = _repeated(r"-?\d{1,9}")  # 9 digits always fit; 10 get the exact check
 
     def normalize_all(self, values):
@@ -76,7 +76,7 @@ class Number:
         self.scale = scale
         self._digits = (precision - scale, scale)
         value_pattern = rf"-?\d{{1,{precision - scale}}}(?:\.\d{{1,{scale}}})?"
-        self._pattern = re.compile(value_pattern)
+        self._pattern = re.compile(value_pattern, re.ASCII)
         self._column_pattern = _repeated(value_pattern)
 
     def normalize_all(self, values):
@@ -91,8 +91,8 @@ class Number:
         return value
 
 
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 
 
 @cache  # a file has a few thousand distinct dates at most; invalid ones are not cached

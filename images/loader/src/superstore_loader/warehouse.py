@@ -215,9 +215,7 @@ class Postgres(Warehouse):
         # A savepoint: a restart in another encoding undoes only this object.
         with self.connection.transaction(), self.connection.cursor() as cursor:
             cursor.execute(self.delete_object_sql(), (obj.bucket, obj.key))
-            import os
-            from psycopg.copy import QueuedLibpqWriter
-            with cursor.copy(self.copy_sql(), writer=QueuedLibpqWriter(cursor) if os.environ.get('QW') else None) as copy:
+            with cursor.copy(self.copy_sql()) as copy:
                 writer = CopyTextWriter(obj, batch_id, copy.write)
                 yield writer
             writer.loaded_rows = cursor.rowcount

@@ -55,16 +55,23 @@ steps as (
     from staged_orders
 ),
 
-location_changes as (
+located_steps as (
     select
         steps.*,
+        {{ surrogate_key(location) }} as location_key
+    from steps
+),
+
+location_changes as (
+    select
+        located_steps.*,
         case
-            when lag({{ surrogate_key(location) }}) over (
+            when lag(location_key) over (
                 partition by customer_id order by is_anchor desc, step_date, order_id
-            ) = {{ surrogate_key(location) }} then 0
+            ) = location_key then 0
             else 1
         end as starts_version
-    from steps
+    from located_steps
 )
 
 select
@@ -76,6 +83,7 @@ select
     segment,
     {{ location | join(', ') }},
     batch_id,
+    -- the anchor's number (1 for a new customer) plus the moves since the anchor
     coalesce(max(anchor_version) over (partition by customer_id), 1)
         + sum(starts_version) over (
             partition by customer_id order by is_anchor desc, step_date, order_id

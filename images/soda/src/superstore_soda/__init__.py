@@ -1,0 +1,1 @@
+"""superstore-soda: Soda checks on the published star schema."""

@@ -1,0 +1,46 @@
+"""superstore-soda: Soda checks on the published star schema; a failed check
+fails the step (exit 1, one line naming the checks), a warning does not."""
+
+import logging
+from pathlib import Path
+
+import typer
+from superstore_common.settings import WarehouseSettings
+from superstore_common.step import StepError, new_app, run, write_result
+
+from superstore_soda.scanner import run_scan
+
+log = logging.getLogger("superstore.soda")
+app = new_app("Run the packaged Soda checks on the published star schema.")
+CHECKS_DIR = Path(__file__).with_name("checks")
+
+
+@app.callback()
+def _commands() -> None:
+    """Keeps `scan` a subcommand (typer flattens single-command apps)."""
+
+
+@app.command()
+def scan(checks: str = typer.Option("published", help="which packaged checks file (checks/<name>.yml)")) -> None:
+    checks_file = CHECKS_DIR / f"{checks}.yml"
+    if not checks_file.is_file():
+        known = ", ".join(sorted(path.stem for path in CHECKS_DIR.glob("*.yml")))
+        raise StepError(f"no checks named {checks!r} (known: {known})")
+    settings = WarehouseSettings()
+    report = run_scan(checks_file, settings)
+    for check in report.checks:
+        log.info("%-13s %s", check.outcome, check.name)
+    for error in report.errors:
+        log.warning("scan error: %s", " ".join(error.split()))
+    log.info(
+        "%s on %s.%s in %.1f s: %d passed, %d warned, %d failed, %d errors",
+        checks_file.name, settings.db, settings.published_schema, report.seconds,
+        report.count("pass"), report.count("warn"), report.count("fail"), len(report.errors),
+    )  # fmt: skip
+    write_result(report.result())
+    if failure := report.failure():
+        raise StepError(failure)
+
+
+def main() -> None:
+    run(app)

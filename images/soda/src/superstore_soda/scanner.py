@@ -1,0 +1,97 @@
+"""A Soda scan of the published star schema, run in-process, and its outcome
+summed up for the step's result."""
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from soda.common.config_helper import ConfigHelper
+from superstore_common.settings import WarehouseSettings
+
+# Must precede `soda.scan`: importing it sets up usage telemetry from Soda's
+# global configuration, which is then read from the package (telemetry off).
+ConfigHelper.get_instance(str(Path(__file__).with_name("soda_config.yml")))
+from soda.scan import Scan  # noqa: E402
+
+log = logging.getLogger("superstore.soda")
+DATA_SOURCE = "warehouse"
+CONNECT_TIMEOUT_SECONDS = 30
+# Soda's own log lines (multi-line, with stack traces) would bury the step's
+# one-line error; its findings are reported from the scan results instead.
+logging.getLogger("soda").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    table: str
+    outcome: str  # pass | warn | fail | not evaluated
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    checks: list[CheckResult]
+    errors: list[str]  # the scan's error messages
+    seconds: float
+
+    def count(self, outcome: str) -> int:
+        return Counter(check.outcome for check in self.checks)[outcome]
+
+    def result(self) -> dict:
+        """The step's result (XCom)."""
+        return {
+            "passed": self.count("pass"),
+            "warned": self.count("warn"),
+            "failed": self.count("fail"),
+            "errors": len(self.errors),
+            "checks": [vars(check) for check in self.checks],
+        }
+
+    def failure(self) -> str | None:
+        """One line naming what failed, None when the scan passed (warnings
+        do not fail it)."""
+        problems = []
+        if failed := [check.name for check in self.checks if check.outcome == "fail"]:
+            problems.append(f"{len(failed)} check{'s' if len(failed) > 1 else ''} failed: {'; '.join(failed)}")
+        if self.errors:
+            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            problems.append(f"scan error: {' '.join(self.errors[0].split())}{more}")
+        return ", ".join(problems) or None
+
+
+def data_source_configuration(settings: WarehouseSettings) -> str:
+    """Soda's data source configuration, built in memory from the settings so
+    the password is never written anywhere. (JSON is valid YAML.)"""
+    timeout_key = "connection_timeout_sec" if settings.kind == "redshift" else "connection_timeout"
+    source = {
+        "type": settings.kind,
+        "host": settings.host,
+        "port": settings.port,
+        "username": settings.user,
+        "password": settings.password.get_secret_value(),
+        "database": settings.db,
+        "schema": settings.published_schema,
+        timeout_key: CONNECT_TIMEOUT_SECONDS,
+    }
+    return json.dumps({f"data_source {DATA_SOURCE}": source})
+
+
+def run_scan(checks_file: Path, settings: WarehouseSettings) -> ScanReport:
+    started = time.monotonic()
+    scan = Scan()
+    scan.disable_telemetry()
+    scan.set_data_source_name(DATA_SOURCE)
+    scan.add_configuration_yaml_str(data_source_configuration(settings))
+    scan.add_variables({"schema": settings.published_schema})
+    scan.add_sodacl_yaml_file(str(checks_file))
+    scan.execute()
+    results = scan.get_scan_results()
+    checks = [
+        CheckResult(name=check["name"], table=check["table"], outcome=check["outcome"] or "not evaluated")
+        for check in results["checks"]
+    ]
+    errors = [entry.message for entry in scan.get_error_logs()]
+    return ScanReport(checks, errors, seconds=time.monotonic() - started)

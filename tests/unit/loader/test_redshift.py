@@ -1,0 +1,147 @@
+"""The Redshift variant, tested by what it would send: no Redshift is
+reachable here (and redshift-connector cannot talk to PostgreSQL). S3 is the
+real moto server: the validated file and manifest are really written."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from superstore_common.settings import LakeSettings, WarehouseSettings
+from superstore_common.step import StepError
+from superstore_loader import load
+from superstore_loader.columns import STAGING_COLUMNS
+from superstore_loader.warehouse import Redshift
+
+from conftest import kaggle_rows, put, to_csv, unique_key
+
+ROLE = "arn:aws:iam::123456789012:role/superstore-redshift-copy"
+
+
+class RecordingConnection:
+    """Stands in for a redshift_connector connection: records each statement."""
+
+    def __init__(self, copy_count: int = 0):
+        self.sent: list[tuple[str, tuple | None]] = []
+        self.events: list[str] = []
+        self.copy_count = copy_count  # what pg_last_copy_count() answers
+
+    def cursor(self):
+        return RecordingCursor(self)
+
+    def commit(self):
+        self.events.append("commit")
+
+    def rollback(self):
+        self.events.append("rollback")
+
+    def close(self):
+        pass
+
+
+class RecordingCursor:
+    def __init__(self, connection: RecordingConnection):
+        self.connection = connection
+        self.result = None
+
+    def execute(self, sql: str, params=None):
+        self.connection.sent.append((sql, params))
+        self.connection.events.append(sql.split()[0])
+        self.result = (self.connection.copy_count,) if "pg_last_copy_count" in sql else None
+
+    def fetchone(self):
+        return self.result
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def settings():
+    return WarehouseSettings(
+        kind="redshift", password="not-used", redshift_iam_role=ROLE,
+        staging_schema="staging", published_schema="analytics", ops_schema="ops",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def lake():
+    return LakeSettings()  # RAW_BUCKET: this session's test bucket
+
+
+def test_schema_statements_are_redshift_sql(settings, s3, lake):
+    statements = Redshift(RecordingConnection(), settings, s3, lake).schema_statements()
+
+    assert statements[:3] == [f'create schema if not exists "{s}"' for s in ("staging", "analytics", "ops")]
+    ledger, staging = statements[3:]
+    assert ledger.startswith('create table if not exists "ops"."load_ledger" (')
+    assert "check" not in ledger  # Redshift has no CHECK constraints
+    assert "updated_at timestamptz not null default getdate()" in ledger
+    assert "primary key (bucket, key, etag)" in ledger
+    columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in STAGING_COLUMNS)
+    assert staging == f'create table if not exists "staging"."orders" (\n  {columns}\n)'
+
+
+def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(settings, s3, lake):
+    header, rows = kaggle_rows()
+    rows = rows[:20]
+    rows[0][16] = 'Chair, "deluxe"\nsecond line \ufffd'
+    key = put(s3, unique_key("batch.csv"), to_csv(header, rows).encode())
+    connection = RecordingConnection(copy_count=20)
+
+    result = load.load([key], "b-1", "initial", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake)
+
+    assert result["loaded_rows"] == 20
+    bucket, etag = lake.raw_bucket, result["objects"][0]["etag"]
+    data_key, manifest_key = f"validated/{key}", f"validated/{key}.manifest"
+    assert connection.events == [
+        "delete",  # initial: a full refresh; DELETE, as TRUNCATE would commit the transaction
+        "delete",  # rows of this key loaded before
+        "copy",
+        "select",  # pg_last_copy_count()
+        "delete", "insert",  # ledger upsert
+        "commit",
+    ]  # fmt: skip
+    column_list = ", ".join(name for name, _ in STAGING_COLUMNS)
+    assert ('delete from "staging"."orders"', None) in connection.sent
+    assert ('delete from "staging"."orders" where _source_bucket = %s and _source_key = %s', (bucket, key)) in connection.sent
+    assert (
+        f'copy "staging"."orders" ({column_list})\n'
+        f"from 's3://{bucket}/{manifest_key}'\n"
+        f"iam_role '{ROLE}'\n"
+        "manifest format as csv emptyasnull encoding utf8 dateformat 'YYYY-MM-DD'\n"
+        "compupdate off statupdate off",
+        None,
+    ) in connection.sent
+
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    assert manifest == {"entries": [{"url": f"s3://{bucket}/{data_key}", "mandatory": True}]}
+    validated = list(csv.reader(io.StringIO(s3.get_object(Bucket=bucket, Key=data_key)["Body"].read().decode())))
+    assert len(validated) == 20
+    assert validated[0][:4] == [rows[0][0], rows[0][1], "2016-11-08", "2016-11-11"]
+    assert validated[0][16] == 'Chair, "deluxe"\nsecond line \ufffd'
+    assert validated[0][21:] == ["b-1", bucket, key, etag, "2"]
+
+
+def test_a_rejected_load_rolls_back_and_records_the_rejection(settings, s3, lake):
+    header, rows = kaggle_rows()
+    rows = rows[:5]
+    rows[2][19] = "lots"
+    key = put(s3, unique_key("bad.csv"), to_csv(header, rows).encode())
+    connection = RecordingConnection()
+
+    with pytest.raises(StepError, match=rf'{key} line 4, column "Discount": not a number'):
+        load.load([key], "b-2", "incremental", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake)
+
+    assert "copy" not in connection.events
+    assert connection.events[-4:] == ["rollback", "delete", "insert", "commit"]
+    insert_params = connection.sent[-1][1]
+    assert insert_params[4] == "rejected"
+    assert not any(k["Key"].startswith(f"validated/{key}") for k in s3.list_objects_v2(Bucket=lake.raw_bucket).get("Contents", []))
+
+
+def test_the_iam_role_is_required(settings, s3, lake):
+    with pytest.raises(StepError, match="WAREHOUSE_REDSHIFT_IAM_ROLE"):
+        Redshift(RecordingConnection(), settings.model_copy(update={"redshift_iam_role": None}), s3, lake)
+
