@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Local-stack settings, sourced by the Makefile and tests. The same variable
 # names configure the steps against AWS and Redshift (see helm/).
 : "${STACK_DIR:=$PWD/.stack}"

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,9 @@ ENTRYPOINT = Path(sys.executable).with_name("superstore-generator")
 def pytest_configure(config):
     missing = [name for name in ("AWS_ENDPOINT_URL", "WAREHOUSE_PASSWORD") if name not in os.environ]
     if missing:
-        raise pytest.UsageError(f"`source scripts/env.sh` and `bash scripts/stack.sh up` first ({', '.join(missing)} unset)")
+        raise pytest.UsageError(
+            f"`source scripts/env.sh` and `bash scripts/stack.sh up` first ({', '.join(missing)} unset)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -43,14 +45,23 @@ def s3():
     return boto3.client("s3")
 
 
+def empty_bucket(s3) -> None:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        if keys := [{"Key": item["Key"]} for item in page.get("Contents", [])]:
+            s3.delete_objects(Bucket=BUCKET, Delete={"Objects": keys})
+
+
 @pytest.fixture(scope="session")
-def reference_uri(s3) -> str:
+def reference_uri(s3) -> Iterator[str]:
     """The real data set as reference file, in a bucket of our own (the
-    shared bucket's incoming/ prefix feeds other suites' queue)."""
+    shared bucket's incoming/ prefix feeds other suites' queue), emptied
+    before and after the session (moto keeps objects in memory)."""
     if BUCKET not in {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}:
         s3.create_bucket(Bucket=BUCKET)
+    empty_bucket(s3)
     s3.upload_file(str(SOURCE_FILE), BUCKET, REFERENCE_KEY)
-    return REFERENCE_URI
+    yield REFERENCE_URI
+    empty_bucket(s3)
 
 
 def conninfo(database: str) -> str:

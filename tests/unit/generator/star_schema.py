@@ -37,7 +37,18 @@ def _customer_versions(rows: list[dict]) -> tuple[list[tuple], dict[int, int]]:
             row_place = (row["Country"], row["City"], row["State"], row["Postal Code"], row["Region"])
             if row_place != place:
                 place = row_place
-                versions.append([len(versions) + 1, customer_id, row["Customer Name"], row["Segment"], *place, _date(row["Order Date"]), None, False])
+                versions.append(
+                    [
+                        len(versions) + 1,
+                        customer_id,
+                        row["Customer Name"],
+                        row["Segment"],
+                        *place,
+                        _date(row["Order Date"]),
+                        None,
+                        False,
+                    ]
+                )
             version_of_row[i] = versions[-1][0]
     current = {}
     for version in versions:

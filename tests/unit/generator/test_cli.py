@@ -79,4 +79,3 @@ def test_a_missing_reference_file_fails_in_one_line(generate):
 
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == "error: reference s3://generator-test/nope.csv does not exist"
-

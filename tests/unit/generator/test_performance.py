@@ -27,16 +27,31 @@ def naive_batch(rows: int) -> str:
     for row_id in range(1, rows + 1):
         order_date = fake.date_between(date(2024, 2, 27), date(2024, 3, 5))
         quantity = fake.random_int(1, 14)
-        writer.writerow([
-            row_id, f"CA-{order_date.year}-{fake.random_number(6, fix_len=True)}",
-            order_date.strftime("%m/%d/%Y"), fake.date_between(order_date, date(2024, 3, 12)).strftime("%m/%d/%Y"),
-            fake.random_element(["Standard Class", "Second Class", "First Class", "Same Day"]),
-            fake.bothify("??-#####").upper(), fake.name(), fake.random_element(["Consumer", "Corporate", "Home Office"]),
-            "United States", fake.city(), fake.state(), fake.postcode(), fake.random_element(["West", "East", "Central", "South"]),
-            fake.bothify("OFF-??-########").upper(), fake.random_element(["Furniture", "Office Supplies", "Technology"]),
-            fake.word(), fake.catch_phrase(), fake.pydecimal(left_digits=4, right_digits=2, positive=True), quantity,
-            fake.random_element([0, 0.2, 0.5]), fake.pydecimal(left_digits=3, right_digits=4),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                row_id,
+                f"CA-{order_date.year}-{fake.random_number(6, fix_len=True)}",
+                order_date.strftime("%m/%d/%Y"),
+                fake.date_between(order_date, date(2024, 3, 12)).strftime("%m/%d/%Y"),
+                fake.random_element(["Standard Class", "Second Class", "First Class", "Same Day"]),
+                fake.bothify("??-#####").upper(),
+                fake.name(),
+                fake.random_element(["Consumer", "Corporate", "Home Office"]),
+                "United States",
+                fake.city(),
+                fake.state(),
+                fake.postcode(),
+                fake.random_element(["West", "East", "Central", "South"]),
+                fake.bothify("OFF-??-########").upper(),
+                fake.random_element(["Furniture", "Office Supplies", "Technology"]),
+                fake.word(),
+                fake.catch_phrase(),
+                fake.pydecimal(left_digits=4, right_digits=2, positive=True),
+                quantity,
+                fake.random_element([0, 0.2, 0.5]),
+                fake.pydecimal(left_digits=3, right_digits=4),
+            ]
+        )
     return out.getvalue()
 
 

@@ -1,17 +1,14 @@
 """Learning from the warehouse's published tables (small aggregates over
 psycopg) gives the same profile as learning from the same data as a CSV."""
 
-import os
-
 import psycopg
 import pytest
+import star_schema
+from conftest import PUBLISHED_SCHEMA, conninfo
 from psycopg import sql
 from superstore_common.settings import WarehouseSettings
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.warehouse_reference import WarehouseReference
-
-import star_schema
-from conftest import PUBLISHED_SCHEMA, conninfo
 
 AS_OF = "2024-03-05"
 
@@ -27,7 +24,7 @@ def published(step_env, source_rows):
 
 
 def weights(distribution) -> list[tuple]:
-    return list(zip(distribution.values, distribution.cum_weights))
+    return list(zip(distribution.values, distribution.cum_weights, strict=True))
 
 
 def test_the_warehouse_teaches_what_the_csv_teaches(published, reference_uri):
@@ -36,7 +33,16 @@ def test_the_warehouse_teaches_what_the_csv_teaches(published, reference_uri):
 
     assert from_warehouse.has_published_tables()
     warehouse_profile, csv_profile = from_warehouse.profile(), from_csv.profile()
-    for field in ("shipping", "lines_per_order", "locations", "customers", "segments", "products", "discounted_products", "quantities"):
+    for field in (
+        "shipping",
+        "lines_per_order",
+        "locations",
+        "customers",
+        "segments",
+        "products",
+        "discounted_products",
+        "quantities",
+    ):
         assert weights(getattr(warehouse_profile, field)) == pytest.approx(weights(getattr(csv_profile, field))), field
     for year in (2014, 2017, 2024):
         assert sorted(from_warehouse.order_numbers_taken(year)) == sorted(from_csv.order_numbers_taken(year))
@@ -57,4 +63,3 @@ def test_the_step_prefers_published_tables_to_the_reference_file(published, gene
     assert "learning from the warehouse's published tables" in from_warehouse.stderr
     # the reference is part of the batch's identity, not the --reference option
     assert from_warehouse.result == with_no_file.result
-

@@ -33,15 +33,17 @@ insert into dim_customers values
      1, '2016-11-08', '2017-06-12', false),
     ('c1-2', 'CG-12520', 'Claire Gute', 'Consumer', 'United States', 'Seattle', 'Washington', '98103', 'West',
      2, '2017-06-12', null, true),
-    ('c2-1', 'DV-13045', 'Darrin Van Huff', 'Corporate', 'United States', 'Los Angeles', 'California', '90036', 'West',
-     1, '2016-06-12', null, true);
+    ('c2-1', 'DV-13045', 'Darrin Van Huff', 'Corporate', 'United States', 'Los Angeles', 'California', '90036',
+     'West', 1, '2016-06-12', null, true);
 
 create table dim_products (product_key text, product_id text, product_name text, category text, sub_category text);
 insert into dim_products values
     ('p1', 'FUR-BO-10001798', 'Bush Somerset Collection Bookcase', 'Furniture', 'Bookcases'),
     ('p2', 'OFF-LA-10000240', 'Self-Adhesive Address Labels for Typewriters by Universal', 'Office Supplies', 'Labels');
 
-create table dim_orders (order_key text, order_id text, order_date date, ship_date date, ship_mode text, customer_id text);
+create table dim_orders (
+    order_key text, order_id text, order_date date, ship_date date, ship_mode text, customer_id text
+);
 insert into dim_orders values
     ('o1', 'CA-2016-152156', '2016-11-08', '2016-11-11', 'Second Class', 'CG-12520'),
     ('o2', 'CA-2016-138688', '2016-06-12', '2016-06-16', 'Second Class', 'DV-13045'),
@@ -49,8 +51,9 @@ insert into dim_orders values
 
 create table dim_dates (date_key int, date date, year int, month int, day int);
 insert into dim_dates values
-    (20160612, '2016-06-12', 2016, 6, 12), (20160616, '2016-06-16', 2016, 6, 16), (20161108, '2016-11-08', 2016, 11, 8),
-    (20161111, '2016-11-11', 2016, 11, 11), (20170612, '2017-06-12', 2017, 6, 12), (20170614, '2017-06-14', 2017, 6, 14);
+    (20160612, '2016-06-12', 2016, 6, 12), (20160616, '2016-06-16', 2016, 6, 16),
+    (20161108, '2016-11-08', 2016, 11, 8), (20161111, '2016-11-11', 2016, 11, 11),
+    (20170612, '2017-06-12', 2017, 6, 12), (20170614, '2017-06-14', 2017, 6, 14);
 
 create table fct_sales (
     order_line_key text, order_key text, customer_key text, product_key text, order_date_key int, ship_date_key int,
@@ -68,7 +71,9 @@ def pytest_configure(config):
     # soda-core still imports distutils
     config.addinivalue_line("filterwarnings", "ignore:The distutils package is deprecated:DeprecationWarning")
     if "WAREHOUSE_PASSWORD" not in os.environ:
-        raise pytest.UsageError("`source scripts/env.sh` and `bash scripts/stack.sh up` first (WAREHOUSE_PASSWORD unset)")
+        raise pytest.UsageError(
+            "`source scripts/env.sh` and `bash scripts/stack.sh up` first (WAREHOUSE_PASSWORD unset)"
+        )
 
 
 def connect(database: str):
@@ -148,7 +153,9 @@ def soda_scan(step_env: dict[str, str]) -> Callable[..., StepRun]:
         result_path = Path(step_env["XCOM_RETURN_PATH"])
         result_path.unlink(missing_ok=True)
         started = time.monotonic()
-        done = subprocess.run([str(ENTRYPOINT), "scan", *args], env=step_env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(ENTRYPOINT), "scan", *args], env=step_env, capture_output=True, text=True, timeout=120
+        )
         seconds = time.monotonic() - started
         result = json.loads(result_path.read_text()) if result_path.exists() else None
         return StepRun(done.returncode, done.stderr, result, seconds)

@@ -20,27 +20,47 @@ def test_a_clean_star_schema_passes(warehouse, soda_scan, step_env):
     assert tables == {"fct_sales", "dim_customers", "dim_products", "dim_orders", "dim_dates"}
     assert all(set(check) == {"name", "table", "outcome"} for check in run.result["checks"])
     assert step_env["WAREHOUSE_PASSWORD"] not in run.stderr + json.dumps(run.result)
+    # no ~7 s wait on Soda's usage telemetry
+    assert run.seconds < 5
     print(f"one scan of the published checks took {run.seconds:.1f} s (process included)")
 
 
 @pytest.mark.parametrize(
     ("spoil", "failing_check"),
     [
-        ("insert into dim_products select * from dim_products where product_key = 'p1'", "dim_products product_key is unique"),
+        (
+            "insert into dim_products select * from dim_products where product_key = 'p1'",
+            "dim_products product_key is unique",
+        ),
         ("insert into dim_dates select * from dim_dates where date_key = 20161108", "dim_dates date_key is unique"),
-        ("update fct_sales set order_line_key = 'l1' where order_line_key = 'l2'", "fct_sales order_line_key is unique"),
-        ("update fct_sales set customer_key = 'c9-1' where order_line_key = 'l3'", "fct_sales customer_key exists in dim_customers"),
-        ("update fct_sales set order_date_key = 20991231 where order_line_key = 'l3'", "fct_sales order_date_key exists in dim_dates"),
+        (
+            "update fct_sales set order_line_key = 'l1' where order_line_key = 'l2'",
+            "fct_sales order_line_key is unique",
+        ),
+        (
+            "update fct_sales set customer_key = 'c9-1' where order_line_key = 'l3'",
+            "fct_sales customer_key exists in dim_customers",
+        ),
+        (
+            "update fct_sales set order_date_key = 20991231 where order_line_key = 'l3'",
+            "fct_sales order_date_key exists in dim_dates",
+        ),
         ("update fct_sales set product_key = null where order_line_key = 'l4'", "fct_sales product_key is set"),
         ("update fct_sales set quantity = 0 where order_line_key = 'l1'", "fct_sales quantity between 1 and 1000"),
         ("update fct_sales set quantity = 1001 where order_line_key = 'l1'", "fct_sales quantity between 1 and 1000"),
         ("update fct_sales set discount = 1.5 where order_line_key = 'l1'", "fct_sales discount between 0 and 1"),
         ("update fct_sales set sales = -1 where order_line_key = 'l1'", "fct_sales sales not negative"),
-        ("update dim_customers set is_current = true where customer_key = 'c1-1'", "dim_customers has one current version per customer"),
-        ("update dim_customers set is_current = false where customer_key = 'c2-1'", "dim_customers has one current version per customer"),
+        (
+            "update dim_customers set is_current = true where customer_key = 'c1-1'",
+            "dim_customers has one current version per customer",
+        ),
+        (
+            "update dim_customers set is_current = false where customer_key = 'c2-1'",
+            "dim_customers has one current version per customer",
+        ),
         ("delete from fct_sales", "fct_sales has rows"),
     ],
-)  # fmt: skip
+)
 def test_bad_data_fails_the_scan_naming_the_check(warehouse, soda_scan, spoil, failing_check):
     warehouse(spoil)
 
@@ -119,3 +139,16 @@ def test_the_redshift_data_source_is_configured_alike(step_env, monkeypatch):
     assert source["type"] == "redshift" and source["port"] == 5439
     assert source["schema"] == "soda_test_analytics"
     assert "connection_timeout_sec" in source
+
+
+def test_soda_reads_its_global_configuration_from_the_package():
+    """Telemetry off, and no key missing: Soda would write the file back
+    (into the image's read-only site-packages) to add one."""
+    from soda.common.config_helper import ConfigHelper
+    from superstore_soda import scanner
+
+    soda_config = ConfigHelper.get_instance()
+
+    assert soda_config.config_path == str(Path(scanner.__file__).with_name("soda_config.yml"))
+    assert soda_config.send_anonymous_usage_stats is False
+    assert set(soda_config.config) == set(ConfigHelper.DEFAULT_CONFIG)

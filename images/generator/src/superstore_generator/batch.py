@@ -25,7 +25,7 @@ from superstore_generator.new_entities import NewEntities
 from superstore_generator.order_ids import OrderIds
 from superstore_generator.profile import Customer, Product, Profile
 from superstore_generator.reference import Reference
-from superstore_generator.source_format import csv_fields, format_date, format_sum, format_ten_thousandths
+from superstore_generator.source_format import csv_fields, format_date, format_ten_thousandths
 
 # Order dates rise through the batch from as-of minus 6 days to as-of, so a
 # customer's latest order in the file is also their latest by date.
@@ -88,7 +88,7 @@ def line_tail(product: Product, product_csv: str, discount: int, quantity: int) 
     amounts = (
         format_ten_thousandths(sales, min_places=2),
         str(quantity),
-        format_ten_thousandths(discount * 100),
+        format_ten_thousandths(discount * 100),  # percent -> 1/10,000
         format_ten_thousandths(profit),
     )
     return sales, profit, f"{product_csv},{','.join(amounts)}"
@@ -130,7 +130,11 @@ class Batch:
     def totals(self) -> dict[str, str]:
         """Rows and exact sums, as stored with the object (complete once
         chunks() is exhausted)."""
-        return {"rows": str(self.spec.rows), "sales-sum": format_sum(self.sales), "profit-sum": format_sum(self.profit)}
+        return {
+            "rows": str(self.spec.rows),
+            "sales-sum": format_ten_thousandths(self.sales, min_places=4),
+            "profit-sum": format_ten_thousandths(self.profit, min_places=4),
+        }
 
     def chunks(self) -> Iterator[str]:
         """The CSV lines after the header (Row ID 1..rows), a few thousand
@@ -143,7 +147,7 @@ class Batch:
             customers = self._customers(len(line_counts))
             line_tails = self._line_tails(sum(line_counts))
             lines, first = [], 0
-            for line_count, customer in zip(line_counts, customers):
+            for line_count, customer in zip(line_counts, customers, strict=True):
                 days_before = ORDER_WINDOW_DAYS - 1 - row_id * ORDER_WINDOW_DAYS // rows
                 order_id = self.order_ids.new(self.order_dates[days_before].year)
                 order = f"{order_id},{self.shipping[days_before].sample(self.rng)},{customer}"
@@ -169,7 +173,7 @@ class Batch:
         new_share, moved_share = self.spec.new_customer_share, self.spec.moved_customer_share
         kinds = [self.rng.random() for _ in range(orders)]
         fields = []
-        for kind, (customer, current) in zip(kinds, self.customers.sample_many(self.rng, orders)):
+        for kind, (customer, current) in zip(kinds, self.customers.sample_many(self.rng, orders), strict=True):
             if kind < new_share:
                 fields.append(customer_fields(self.new.customer()))
                 continue
@@ -187,7 +191,7 @@ class Batch:
         quantities = self.profile.quantities.sample_many(self.rng, lines)
         tails = []
         sales_total = profit_total = 0
-        for position, quantity in zip(self.product_lines.sample_positions(self.rng, lines), quantities):
+        for position, quantity in zip(self.product_lines.sample_positions(self.rng, lines), quantities, strict=True):
             if draw() < new_share:
                 product, discount, _ = self.product_lines.values[position]
                 product = self.new.product(like=product)

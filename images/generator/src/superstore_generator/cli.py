@@ -32,7 +32,9 @@ def generate(
     new_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of orders by new customers"),
     new_product_share: float = typer.Option(0.02, min=0.0, max=1.0, help="share of lines with a new product"),
     moved_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of existing customers who moved"),
-    reference: str | None = typer.Option(None, help="s3:// CSV in the source format, used while the warehouse has no published sales"),
+    reference: str | None = typer.Option(
+        None, help="s3:// CSV in the source format, used while the warehouse has no published sales"
+    ),
     prefix: str | None = typer.Option(None, help="key prefix (default $INCOMING_PREFIX)"),
 ) -> None:
     lake = LakeSettings()
@@ -60,7 +62,9 @@ def generate(
         upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=batch.totals)
         totals = batch.totals()
         log.info("wrote %d rows to s3://%s/%s", rows, lake.raw_bucket, key)
-    write_result({**result, "rows": int(totals["rows"]), "sales_sum": totals["sales-sum"], "profit_sum": totals["profit-sum"]})
+    write_result(
+        {**result, "rows": int(totals["rows"]), "sales_sum": totals["sales-sum"], "profit_sum": totals["profit-sum"]}
+    )
 
 
 def choose_reference(reference_uri: str | None) -> Reference:

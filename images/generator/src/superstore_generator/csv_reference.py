@@ -13,7 +13,7 @@ from functools import cached_property
 from superstore_common.s3 import parse_s3_uri, s3_client
 from superstore_common.step import StepError
 
-from superstore_generator.profile import Customer, Location, Profile, ProfileCounts, ProductLabel
+from superstore_generator.profile import Customer, Location, ProductLabel, Profile, ProfileCounts
 from superstore_generator.reference import order_number
 from superstore_generator.source_format import HEADER, parse_date
 

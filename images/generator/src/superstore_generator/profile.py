@@ -15,12 +15,12 @@ price, whatever the discount).
 import random
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
-from typing import Generic, Hashable, TypeVar
+from typing import Generic, TypeVar
 
 from superstore_common.step import StepError
 

@@ -30,14 +30,9 @@ def parse_date(text: str) -> date:
 
 def format_ten_thousandths(value: int, min_places: int = 0) -> str:
     """An amount held in 1/10,000 units as a decimal string without trailing
-    zeros beyond `min_places`: (2619600, 2) -> '261.96', (419136) -> '41.9136'."""
+    zeros beyond `min_places`: (2619600, 2) -> '261.96', (419136) -> '41.9136',
+    (22972008603, 4) -> '2297200.8603'."""
     whole, fraction = divmod(abs(value), 10_000)
     places = f"{fraction:04d}".rstrip("0").ljust(min_places, "0")
     sign = "-" if value < 0 else ""
     return f"{sign}{whole}.{places}" if places else f"{sign}{whole}"
-
-
-def format_sum(value: int) -> str:
-    """A total in 1/10,000 units with exactly four places: '2297200.8603'."""
-    whole, fraction = divmod(abs(value), 10_000)
-    return f"{'-' if value < 0 else ''}{whole}.{fraction:04d}"

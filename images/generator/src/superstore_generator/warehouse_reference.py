@@ -11,7 +11,7 @@ from psycopg import sql
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError
 
-from superstore_generator.profile import Customer, Location, Profile, ProfileCounts, ProductLabel, ProductSales
+from superstore_generator.profile import Customer, Location, ProductLabel, ProductSales, Profile, ProfileCounts
 from superstore_generator.reference import ORDER_ID_PREFIX
 
 PUBLISHED_TABLES = ("fct_sales", "dim_customers", "dim_products", "dim_orders")

@@ -3,6 +3,7 @@ under its content hash, so the same content is stored once."""
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -17,38 +18,50 @@ log = logging.getLogger(__name__)
 
 BLOCK = 1 << 20
 
+# Stores the hashed source as (bucket, key).
+Store = Callable[[str, str], None]
+
 
 def put_source(source: str, *, s3, lake: LakeSettings) -> dict:
-    if source.startswith("s3://"):
-        bucket, key = parse_s3_uri(source)
-        try:
-            response = s3.get_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if not_found(error):
-                raise StepError(f"{source}: no such object") from None
-            raise
-        sha256, size = _digest(response["Body"])
-
-        def store(target: str) -> None:  # copied inside S3: the data does not pass through here again
-            s3.copy({"Bucket": bucket, "Key": key}, lake.raw_bucket, target,
-                    ExtraArgs={"CopySourceIfMatch": response["ETag"]})  # fmt: skip
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise StepError(f"{source}: no such file")
-        with path.open("rb") as file:
-            sha256, size = _digest(file)
-
-        def store(target: str) -> None:
-            s3.upload_file(str(path), lake.raw_bucket, target)
-
+    sha256, size, store = _from_s3(source, s3) if source.startswith("s3://") else _from_file(source, s3)
     key = f"{lake.source_prefix}{sha256}.csv"
     if _exists(s3, lake.raw_bucket, key):
         log.info("s3://%s/%s already stored, skipping the upload", lake.raw_bucket, key)
     else:
-        store(key)
+        store(lake.raw_bucket, key)
         log.info("%s stored as s3://%s/%s (%d bytes)", source, lake.raw_bucket, key, size)
     return {"bucket": lake.raw_bucket, "key": key, "sha256": sha256, "bytes": size, "source": source}
+
+
+def _from_file(path: str, s3) -> tuple[str, int, Store]:
+    if not Path(path).is_file():
+        raise StepError(f"{path}: no such file")
+    with open(path, "rb") as file:
+        sha256, size = _digest(file)
+
+    def upload(bucket: str, key: str) -> None:
+        s3.upload_file(path, bucket, key)
+
+    return sha256, size, upload
+
+
+def _from_s3(uri: str, s3) -> tuple[str, int, Store]:
+    source_bucket, source_key = parse_s3_uri(uri)
+    try:
+        response = s3.get_object(Bucket=source_bucket, Key=source_key)
+    except ClientError as error:
+        if not_found(error):
+            raise StepError(f"{uri}: no such object") from None
+        raise
+    sha256, size = _digest(response["Body"])
+
+    def copy(bucket: str, key: str) -> None:
+        # Inside S3, so the data does not pass through here again; IfMatch:
+        # exactly the version that was hashed.
+        s3.copy({"Bucket": source_bucket, "Key": source_key}, bucket, key,
+                ExtraArgs={"CopySourceIfMatch": response["ETag"]})  # fmt: skip
+
+    return sha256, size, copy
 
 
 def _digest(stream) -> tuple[str, int]:

@@ -8,7 +8,7 @@ import typer
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
 
-from superstore_soda.scanner import run_scan
+from superstore_soda.scanner import first_line, run_scan
 
 log = logging.getLogger("superstore.soda")
 app = new_app("Run the packaged Soda checks on the published star schema.")
@@ -29,9 +29,9 @@ def scan(checks: str = typer.Option("published", help="which packaged checks fil
     settings = WarehouseSettings()
     report = run_scan(checks_file, settings)
     for check in report.checks:
-        log.info("%-13s %s", check.outcome, check.name)
+        log.info("%-4s %s", check.outcome, check.name)
     for error in report.errors:
-        log.warning("scan error: %s", " ".join(error.split()))
+        log.warning("scan error: %s", first_line(error))
     log.info(
         "%s on %s.%s in %.1f s: %d passed, %d warned, %d failed, %d errors",
         checks_file.name, settings.db, settings.published_schema, report.seconds,

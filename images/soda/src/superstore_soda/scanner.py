@@ -16,7 +16,6 @@ from superstore_common.settings import WarehouseSettings
 ConfigHelper.get_instance(str(Path(__file__).with_name("soda_config.yml")))
 from soda.scan import Scan  # noqa: E402
 
-log = logging.getLogger("superstore.soda")
 DATA_SOURCE = "warehouse"
 CONNECT_TIMEOUT_SECONDS = 30
 # Soda's own log lines (multi-line, with stack traces) would bury the step's
@@ -28,7 +27,7 @@ logging.getLogger("soda").setLevel(logging.CRITICAL)
 class CheckResult:
     name: str
     table: str
-    outcome: str  # pass | warn | fail | not evaluated
+    outcome: str  # pass | warn | fail
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,13 @@ class ScanReport:
             problems.append(f"{len(failed)} check{'s' if len(failed) > 1 else ''} failed: {'; '.join(failed)}")
         if self.errors:
             more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-            problems.append(f"scan error: {' '.join(self.errors[0].split())}{more}")
+            problems.append(f"scan error: {first_line(self.errors[0])}{more}")
         return ", ".join(problems) or None
+
+
+def first_line(message: str) -> str:
+    """Soda's messages go on with the SQL and hints: keep the gist."""
+    return message.strip().splitlines()[0].strip() if message.strip() else message
 
 
 def data_source_configuration(settings: WarehouseSettings) -> str:
@@ -89,9 +93,7 @@ def run_scan(checks_file: Path, settings: WarehouseSettings) -> ScanReport:
     scan.add_sodacl_yaml_file(str(checks_file))
     scan.execute()
     results = scan.get_scan_results()
-    checks = [
-        CheckResult(name=check["name"], table=check["table"], outcome=check["outcome"] or "not evaluated")
-        for check in results["checks"]
-    ]
+    # Only evaluated checks are listed: a scan error leaves some unevaluated.
+    checks = [CheckResult(check["name"], check["table"], check["outcome"]) for check in results["checks"]]
     errors = [entry.message for entry in scan.get_error_logs()]
     return ScanReport(checks, errors, seconds=time.monotonic() - started)
