@@ -22,13 +22,16 @@ for name in "${!VENVS[@]}"; do
   venv=".venv/$name"
   stamp="$venv/.installed"
   # Reinstall only when the pins or a package's metadata changed.
-  want=$(cat "$requirements" $(for p in $packages; do echo "$p/pyproject.toml"; done) | sha256sum | cut -c1-16)
+  files=("$requirements" "$0")
+  for p in $packages; do files+=("$p/pyproject.toml"); done
+  want=$(cat "${files[@]}" | sha256sum | cut -c1-16)
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && continue
   echo "setting up $venv"
   [ -x "$venv/bin/python" ] || uv venv -q --python 3.11 "$venv"
   editable=()
   for p in $packages; do editable+=(-e "$p"); done
   VIRTUAL_ENV="$venv" uv pip install -q -r "$requirements" "${editable[@]}"
-  [ "$name" = orchestration ] || [ "$name" = moto ] || VIRTUAL_ENV="$venv" uv pip install -q pytest==8.4.2
+  # the unit tests of an image run in its venv; they stage data with psycopg
+  case "$name" in orchestration | moto) ;; *) VIRTUAL_ENV="$venv" uv pip install -q pytest==8.4.2 "psycopg[binary]==3.2.13" ;; esac
   echo "$want" > "$stamp"
 done

@@ -45,7 +45,7 @@ def run(app: typer.Typer) -> None:
     )
     try:
         app(standalone_mode=False)
-    except typer.TyperException as exc:  # usage errors (typer >= 0.22 ships its own click)
+    except typer.TyperException as exc:  # usage errors: typer vendors click, its errors are these
         print(f"error: {exc.format_message()}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
