@@ -5,6 +5,7 @@ A message is taken only when every record in it is usable; otherwise it is
 left on the queue (never deleted), so SQS redelivers it and, after
 maxReceiveCount, moves it to the dead-letter queue."""
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote_plus
@@ -27,8 +28,15 @@ class Batch:
     def keys(self) -> list[str]:
         return list(dict.fromkeys(o.key for o in self.objects))
 
+    @property
+    def batch_id(self) -> str:
+        """Derived from the objects, so a redelivered or replayed batch keeps its id."""
+        identity = "\n".join(sorted(f"{o.bucket}/{o.key}@{o.etag}" for o in self.objects))
+        return "batch-" + hashlib.sha256(identity.encode()).hexdigest()[:20]
+
     def as_xcom(self) -> dict:
         return {
+            "batch_id": self.batch_id,
             "keys": self.keys,
             "objects": [asdict(o) for o in self.objects],
             "ack": self.ack,

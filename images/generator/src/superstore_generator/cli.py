@@ -12,7 +12,7 @@ from superstore_common.step import StepError, new_app, run, write_result
 from superstore_generator.batch import Batch, BatchSpec
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.reference import Reference
-from superstore_generator.s3_output import stored_metadata, upload_csv
+from superstore_generator.s3_output import reannounce, stored_metadata, upload_csv
 from superstore_generator.warehouse_reference import WarehouseReference
 
 log = logging.getLogger("superstore.generator")
@@ -52,11 +52,14 @@ def generate(
     result = {"bucket": lake.raw_bucket, "key": key, "batch_id": spec.batch_id, "seed": seed}
 
     # Idempotent: the key is derived from the spec, so an object already there
-    # is this batch (uploads are atomic); keep it rather than rewrite it and
-    # notify the pipeline a second time.
+    # is this batch (uploads are atomic). It is not regenerated (the reference
+    # has moved on since) but re-announced: a copy onto itself keeps its bytes
+    # and ETag and emits a new ObjectCreated event, so a replayed DAG run flows
+    # through and the load ledger turns it into a no-op.
     totals = stored_metadata(lake.raw_bucket, key)
     if totals:
-        log.info("s3://%s/%s exists: batch already generated", lake.raw_bucket, key)
+        reannounce(lake.raw_bucket, key, totals)
+        log.info("s3://%s/%s exists: batch already generated, re-announced", lake.raw_bucket, key)
     else:
         batch = Batch.from_reference(spec, source)
         upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=batch.totals)

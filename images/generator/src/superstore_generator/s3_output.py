@@ -58,3 +58,16 @@ def stored_metadata(bucket: str, key: str) -> dict[str, str] | None:
         if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
+
+
+def reannounce(bucket: str, key: str, metadata: Mapping[str, str]) -> None:
+    """Copy the object onto itself (same bytes, same metadata): S3 sends a new
+    ObjectCreated event for it."""
+    s3_client().copy_object(
+        Bucket=bucket,
+        Key=key,
+        CopySource={"Bucket": bucket, "Key": key},
+        Metadata=dict(metadata),
+        MetadataDirective="REPLACE",
+        ContentType="text/csv; charset=utf-8",
+    )
