@@ -54,7 +54,9 @@ def s3():
     try:
         client.create_bucket(Bucket=os.environ["RAW_BUCKET"])
     except Exception as error:  # not a skip: these tests need the stack
-        pytest.fail(f"moto server unreachable at {os.environ['AWS_ENDPOINT_URL']} ({error}); run `bash scripts/stack.sh up`")
+        pytest.fail(
+            f"moto server unreachable at {os.environ['AWS_ENDPOINT_URL']} ({error}); run `bash scripts/stack.sh up`"
+        )
     yield client
     bucket = boto3.resource("s3").Bucket(os.environ["RAW_BUCKET"])
     bucket.objects.all().delete()
@@ -90,7 +92,9 @@ class Database:
 
     def snapshot(self) -> tuple:
         """What a failed load must leave unchanged."""
-        return self.one(f"select count(*), sum(sales), sum(profit), string_agg(distinct _batch_id, ',') from {self.staging}")
+        return self.one(
+            f"select count(*), sum(sales), sum(profit), string_agg(distinct _batch_id, ',') from {self.staging}"
+        )
 
     def ledger_row(self, key: str) -> dict:
         cursor = self.connection.cursor(row_factory=psycopg.rows.dict_row)

@@ -9,10 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
-from superstore_loader.columns import SOURCE_COLUMNS, Text
-
 from conftest import KAGGLE_ROWS, kaggle_rows, put, run_loader, to_csv, unique_key
+from superstore_loader.columns import SOURCE_COLUMNS, Text
 
 BUCKET = os.environ["RAW_BUCKET"]
 TEXT_COLUMNS = {c.name for c in SOURCE_COLUMNS if isinstance(c.kind, Text)}
@@ -92,9 +90,11 @@ def test_windows_1252_crlf_iso_dates_load_identically(kaggle_loaded, db, kaggle_
 
     assert run.returncode == 0, run.stderr
     assert (run.json["sales_sum"], run.json["profit_sum"]) == ("2295509.5723", "286013.8196")
-    data_columns = "row_id, order_id, order_date, ship_date, ship_mode, customer_id, customer_name, segment, country," \
-        " city, state, postal_code, region, product_id, category, sub_category, product_name, sales, quantity," \
+    data_columns = (
+        "row_id, order_id, order_date, ship_date, ship_mode, customer_id, customer_name, segment, country,"
+        " city, state, postal_code, region, product_id, category, sub_category, product_name, sales, quantity,"
         " discount, profit, _source_line"
+    )
     original = ", ".join(
         f"replace({c}, chr(65533), chr(8211))" if c in TEXT_COLUMNS else c for c in data_columns.split(", ")
     )
@@ -143,11 +143,18 @@ def _undecodable_bytes():
     return body, (9, "Product Name", "undecodable bytes 81 (not UTF-8 or Windows-1252)", 1)
 
 
+def _nul_character():
+    # Passes the column-wise checks; PostgreSQL refuses it, then every row is checked.
+    header, rows = small_file()
+    rows[5][6] = "Claire\x00Gute"
+    return to_csv(header, rows).encode(), (7, "Customer Name", "contains a NUL character", 1)
+
+
 @pytest.mark.parametrize(
     "make_file, mode",
     [(_bad_date, "initial"), (_bad_number, "incremental"), (_missing_column, "incremental"),
-     (_empty_file, "incremental"), (_undecodable_bytes, "incremental")],
-    ids=["bad-date", "bad-number", "missing-column", "empty-file", "undecodable-bytes"],
+     (_empty_file, "incremental"), (_undecodable_bytes, "incremental"), (_nul_character, "incremental")],
+    ids=["bad-date", "bad-number", "missing-column", "empty-file", "undecodable-bytes", "nul-character"],
 )  # fmt: skip
 def test_bad_input_loads_nothing(schemas, db, s3, make_file, mode):
     body, (line, column, reason, rejected_rows) = make_file()
@@ -166,7 +173,11 @@ def test_bad_input_loads_nothing(schemas, db, s3, make_file, mode):
     assert error["rejects"] == f"{BUCKET}/rejected/{key}.rejected.csv"
     assert db.snapshot() == before, "a rejected load must leave staging as it was (initial mode: no truncate)"
 
-    rejects = list(csv.reader(io.StringIO(s3.get_object(Bucket=BUCKET, Key=f"rejected/{key}.rejected.csv")["Body"].read().decode())))
+    rejects = list(
+        csv.reader(
+            io.StringIO(s3.get_object(Bucket=BUCKET, Key=f"rejected/{key}.rejected.csv")["Body"].read().decode())
+        )
+    )
     assert rejects[0][:3] == ["line", "column", "reason"]
     assert rejects[1][:2] == [str(line), column] and rejects[1][2].startswith(reason)
     assert len({r[0] for r in rejects[1:]}) == rejected_rows
@@ -228,12 +239,14 @@ def test_incremental_skips_published_objects_and_reloads_staged_ones(schemas, db
 
 def test_initial_load_replaces_everything_in_staging(schemas, db, s3):
     header, rows = small_file(10)
-    key = put(s3, unique_key("initial.csv"), to_csv(header, rows).encode())
+    body = "\ufeff" + to_csv(header, rows, line_terminator="\r\n")  # UTF-8 with a byte order mark, CRLF
+    key = put(s3, unique_key("initial.csv"), body.encode())
 
     run = load([key], "initial", batch_id="full-refresh")
 
     assert run.returncode == 0, run.stderr
     assert db.one(f"select count(*), string_agg(distinct _source_key, ',') from {db.staging}") == (10, key)
+    assert db.one(f"select min(row_id) from {db.staging}") == (int(rows[0][0]),)
 
 
 def test_forced_utf_8_rejects_a_windows_1252_file(schemas, db, s3):
@@ -250,8 +263,14 @@ def test_forced_utf_8_rejects_a_windows_1252_file(schemas, db, s3):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["load", "--keys", "incoming/x.csv", "--batch-id", "b", "--mode", "initial"], "--keys must be a non-empty JSON list"),
-        (["load", "--keys", '["nope/missing.csv"]', "--batch-id", "b", "--mode", "initial"], "nope/missing.csv: no such object"),
+        (
+            ["load", "--keys", "incoming/x.csv", "--batch-id", "b", "--mode", "initial"],
+            "--keys must be a non-empty JSON list",
+        ),
+        (
+            ["load", "--keys", '["nope/missing.csv"]', "--batch-id", "b", "--mode", "initial"],
+            "nope/missing.csv: no such object",
+        ),
     ],
 )
 def test_argument_errors_are_one_line(schemas, args, message):

@@ -31,7 +31,13 @@ def test_an_s3_source_is_copied_under_its_sha256(s3):
     run = run_loader("put-source", "--source", source)
 
     assert run.returncode == 0, run.stderr
-    assert run.json == {"bucket": BUCKET, "key": f"raw/initial/{sha256}.csv", "sha256": sha256, "bytes": len(body), "source": source}
+    assert run.json == {
+        "bucket": BUCKET,
+        "key": f"raw/initial/{sha256}.csv",
+        "sha256": sha256,
+        "bytes": len(body),
+        "source": source,
+    }
     assert s3.get_object(Bucket=BUCKET, Key=run.json["key"])["Body"].read() == body
 
 

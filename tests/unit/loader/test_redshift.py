@@ -7,14 +7,12 @@ import io
 import json
 
 import pytest
-
+from conftest import kaggle_rows, put, to_csv, unique_key
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError
 from superstore_loader import load
 from superstore_loader.columns import STAGING_COLUMNS
 from superstore_loader.warehouse import Redshift
-
-from conftest import kaggle_rows, put, to_csv, unique_key
 
 ROLE = "arn:aws:iam::123456789012:role/superstore-redshift-copy"
 
@@ -90,7 +88,9 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
     key = put(s3, unique_key("batch.csv"), to_csv(header, rows).encode())
     connection = RecordingConnection(copy_count=20)
 
-    result = load.load([key], "b-1", "initial", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake)
+    result = load.load(
+        [key], "b-1", "initial", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake
+    )
 
     assert result["loaded_rows"] == 20
     bucket, etag = lake.raw_bucket, result["objects"][0]["etag"]
@@ -105,7 +105,10 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
     ]  # fmt: skip
     column_list = ", ".join(name for name, _ in STAGING_COLUMNS)
     assert ('delete from "staging"."orders"', None) in connection.sent
-    assert ('delete from "staging"."orders" where _source_bucket = %s and _source_key = %s', (bucket, key)) in connection.sent
+    assert (
+        'delete from "staging"."orders" where _source_bucket = %s and _source_key = %s',
+        (bucket, key),
+    ) in connection.sent
     assert (
         f'copy "staging"."orders" ({column_list})\n'
         f"from 's3://{bucket}/{manifest_key}'\n"
@@ -132,16 +135,19 @@ def test_a_rejected_load_rolls_back_and_records_the_rejection(settings, s3, lake
     connection = RecordingConnection()
 
     with pytest.raises(StepError, match=rf'{key} line 4, column "Discount": not a number'):
-        load.load([key], "b-2", "incremental", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake)
+        load.load(
+            [key], "b-2", "incremental", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake
+        )
 
     assert "copy" not in connection.events
     assert connection.events[-4:] == ["rollback", "delete", "insert", "commit"]
     insert_params = connection.sent[-1][1]
     assert insert_params[4] == "rejected"
-    assert not any(k["Key"].startswith(f"validated/{key}") for k in s3.list_objects_v2(Bucket=lake.raw_bucket).get("Contents", []))
+    assert not any(
+        k["Key"].startswith(f"validated/{key}") for k in s3.list_objects_v2(Bucket=lake.raw_bucket).get("Contents", [])
+    )
 
 
 def test_the_iam_role_is_required(settings, s3, lake):
     with pytest.raises(StepError, match="WAREHOUSE_REDSHIFT_IAM_ROLE"):
         Redshift(RecordingConnection(), settings.model_copy(update={"redshift_iam_role": None}), s3, lake)
-

@@ -3,12 +3,10 @@
 import io
 
 import pytest
-
+from conftest import kaggle_rows, to_csv
 from superstore_loader.columns import SOURCE_COLUMNS, Date, Integer, InvalidValue, Number, Text, iso_date
 from superstore_loader.rejects import Rejects
 from superstore_loader.validation import CHUNK_ROWS, Validation
-
-from conftest import kaggle_rows, to_csv
 
 HEADER = [c.source for c in SOURCE_COLUMNS]
 
@@ -55,7 +53,8 @@ def test_unparseable_dates(value):
 @pytest.mark.parametrize(
     "kind, good, bad",
     [
-        (Number(18, 4), ["261.96", "-1665.0522", "0", "12345678901234.5"], ["1.23456", "1e5", "12,5", " 1", "NaN", "", ".5", "123456789012345"]),
+        (Number(18, 4), ["261.96", "-1665.0522", "0", "12345678901234.5"],
+         ["1.23456", "1e5", "12,5", " 1", "NaN", "", ".5", "123456789012345"]),
         (Number(6, 4), ["0", "0.2", "0.45"], ["100", "0.12345"]),
         (Integer(), ["1", "14", "-3", "999999999"], ["1.0", "", "2147483648", "1_000", "١"]),
         (Text(16), ["", "05401", "42420"], ["x" * 17, "\ufffd" * 6]),
@@ -97,7 +96,11 @@ def test_columns_in_any_order_come_out_in_staging_order():
 
 
 def test_crlf_quoted_commas_and_line_breaks_in_fields_keep_line_numbers():
-    rows = [row(**{"Row ID": "1"}), row(**{"Row ID": "2", "Product Name": 'Chair, "deluxe"\r\nsecond line'}), row(**{"Row ID": "3"})]
+    rows = [
+        row(**{"Row ID": "1"}),
+        row(**{"Row ID": "2", "Product Name": 'Chair, "deluxe"\r\nsecond line'}),
+        row(**{"Row ID": "3"}),
+    ]
     text = to_csv(HEADER, rows, line_terminator="\r\n") + "\r\n"  # a trailing blank line is not a row
 
     chunks, rejects, validation = validate(text)
@@ -145,3 +148,13 @@ def test_undecodable_bytes_are_pinpointed_in_exact_mode():
 
     assert (rejects.first.line, rejects.first.column) == (3, "City")
     assert rejects.first.reason == "undecodable bytes 81 (not UTF-8)"
+
+
+def test_malformed_csv_is_rejected_with_its_line():
+    text = to_csv(HEADER, [row(), row(**{"Product Name": "x" * 200_000})])
+
+    _, rejects, _ = validate(text)
+
+    assert (rejects.first.line, rejects.first.column) == (3, "")
+    assert rejects.first.reason.startswith("malformed CSV: field larger than field limit")
+    assert rejects.message("s3://b/k.csv", "s3://b/r.csv").startswith("s3://b/k.csv line 3: malformed CSV")

@@ -4,7 +4,6 @@ import json
 from enum import Enum
 
 import typer
-
 from superstore_common.s3 import s3_client
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
@@ -44,7 +43,7 @@ def create_schemas() -> None:
 
 @app.command()
 def load(
-    keys: str = typer.Option(..., help='JSON list of keys in RAW_BUCKET, e.g. \'["incoming/batch.csv"]\'.'),
+    keys: str = typer.Option(..., help="JSON list of keys in RAW_BUCKET, e.g. '[\"incoming/batch.csv\"]'."),
     batch_id: str = typer.Option(..., help="Id recorded on every staged row and in the ledger."),
     mode: Mode = typer.Option(..., help="initial: full refresh of staging; incremental: skip published objects."),
     encoding: Encoding = typer.Option(Encoding.auto, help="auto: UTF-8, else Windows-1252."),

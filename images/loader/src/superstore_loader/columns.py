@@ -31,6 +31,8 @@ def _repeated(value_pattern: str) -> re.Pattern:
 
 
 class Text:
+    """Text of at most `max_bytes` bytes in UTF-8; `required`: not empty."""
+
     def __init__(self, max_bytes: int, required: bool = False):
         self.max_bytes = max_bytes
         self.required = required
@@ -48,12 +50,16 @@ class Text:
     def normalize(self, value):
         if self.required and not value:
             raise InvalidValue("required value is empty")
+        if "\x00" in value:
+            raise InvalidValue("contains a NUL character")
         if len(value.encode()) > self.max_bytes:
             raise InvalidValue(f"longer than {self.max_bytes} bytes")
         return value
 
 
 class Integer:
+    """A 32-bit integer, digits only."""
+
     sql_type = "integer"
     _pattern = re.compile(r"-?\d{1,10}", re.ASCII)  # ASCII: \d would also match other scripts' digits
     _column_pattern = _repeated(r"-?\d{1,9}")  # 9 digits always fit; 10 get the exact check
@@ -106,10 +112,12 @@ def iso_date(value: str) -> str:
     try:
         return date(year, month, day).isoformat()
     except ValueError:
-        raise InvalidValue(f"unparseable date {value!r} (no such day)") from None
+        raise InvalidValue(f"unparseable date {value!r} (no such date)") from None
 
 
 class Date:
+    """M/D/YYYY (the source's US format) or YYYY-MM-DD, loaded as YYYY-MM-DD."""
+
     sql_type = "date"
 
     def normalize_all(self, values):

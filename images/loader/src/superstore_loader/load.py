@@ -60,7 +60,9 @@ def load(
             for obj in to_stage:
                 done = stage_object(obj, batch_id, ENCODINGS[encoding], s3=s3, warehouse=warehouse)
                 warehouse.record(
-                    LedgerEntry(obj, batch_id, "staged", done.source_rows, done.loaded_rows, 0, done.sales_sum, done.profit_sum)
+                    LedgerEntry(
+                        obj, batch_id, "staged", done.source_rows, done.loaded_rows, 0, done.sales_sum, done.profit_sum
+                    )
                 )
                 staged.append(done)
     except ObjectRejected as rejected:
@@ -70,8 +72,13 @@ def load(
         "batch_id": batch_id,
         "mode": mode,
         "objects": [
-            {"bucket": o.bucket, "key": o.key, "etag": o.etag, "rows": rows.get(o, 0),
-             "status": "staged" if o in rows else "skipped"}
+            {
+                "bucket": o.bucket,
+                "key": o.key,
+                "etag": o.etag,
+                "rows": rows.get(o, 0),
+                "status": "staged" if o in rows else "skipped",
+            }
             for o in objects
         ],  # fmt: skip
         "source_rows": sum(s.source_rows for s in staged),
@@ -107,26 +114,37 @@ def stage_object(obj: S3Object, batch_id: str, encodings: tuple[str, ...], *, s3
                 if rejects:
                     raise ObjectRejected(obj, rejects, validation.source_rows)
         except UnicodeDecodeError as error:
-            rejects.close()
             log.info("%s is not %s (%s)", obj.uri, ENCODING_NAMES[encoding], error.reason)
             continue
-        rejects.close()
+        except warehouse.data_errors as error:
+            log.warning("%s: the warehouse refused a value (%s); checking every row", obj.uri, _first_line(error))
+            rejected = _check_every_row(obj, encoding, "strict", s3)
+            if rejected is None:
+                raise
+            raise rejected from error
         if writer.loaded_rows != validation.source_rows:
-            raise RuntimeError(f"{obj.uri}: sent {validation.source_rows} rows, the warehouse loaded {writer.loaded_rows}")
+            raise RuntimeError(
+                f"{obj.uri}: sent {validation.source_rows} rows, the warehouse loaded {writer.loaded_rows}"
+            )
         log.info("%s: %d rows staged (%s)", obj.uri, writer.loaded_rows, ENCODING_NAMES[encoding])
         return StagedObject(obj, validation.source_rows, writer.loaded_rows, sales, profit)
-    raise _undecodable(obj, encodings, s3)
+    # No encoding decodes every byte: read once more keeping bad bytes (as
+    # surrogates) to reject exactly the rows that hold them.
+    raise _check_every_row(obj, encodings[-1], "surrogateescape", s3, tried=encodings)
 
 
-def _undecodable(obj: S3Object, encodings: tuple[str, ...], s3) -> ObjectRejected:
-    """No encoding decodes every byte: read it once more, keeping bad bytes as
-    surrogates, to reject exactly the rows that hold them."""
-    tried = " or ".join(ENCODING_NAMES[e] for e in encodings)
-    validation = Validation(Rejects(), exact=True, decoded_as=tried)
-    with open_text(s3, obj, encodings[-1], errors="surrogateescape") as text:
+def _check_every_row(obj: S3Object, encoding: str, errors: str, s3, tried=()) -> ObjectRejected | None:
+    """The rows the exact checks reject (None if they accept every row)."""
+    decoded_as = " or ".join(ENCODING_NAMES[e] for e in tried or (encoding,))
+    validation = Validation(Rejects(), exact=True, decoded_as=decoded_as)
+    with open_text(s3, obj, encoding, errors=errors) as text:
         for _ in validation.chunks(text):
             pass
-    return ObjectRejected(obj, validation.rejects, validation.source_rows)
+    return ObjectRejected(obj, validation.rejects, validation.source_rows) if validation.rejects else None
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _record_rejection(rejected: ObjectRejected, batch_id: str, *, s3, warehouse: Warehouse, lake: LakeSettings) -> str:
@@ -149,4 +167,3 @@ def _add(total: Decimal, values) -> Decimal:
 
 def _show(total: Decimal) -> str:
     return str(total.quantize(_SCALE, context=_EXACT))
-

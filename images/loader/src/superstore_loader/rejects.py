@@ -29,22 +29,24 @@ class Rejects:
         self.first: Reject | None = None
         self.rows = 0
         self._last_line = 0
-        # On disk, not in memory: a wholly wrong file rejects every row.
-        self._file = tempfile.TemporaryFile()
-        self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="")
-        self._csv = csv.writer(self._text)
 
     def __bool__(self) -> bool:
         return self.first is not None
 
     def add(self, reject: Reject) -> None:
         if self.first is None:
+            # On disk, not in memory: a wholly wrong file rejects every row.
+            self._file = tempfile.TemporaryFile()
+            self._text = io.TextIOWrapper(self._file, encoding="utf-8", newline="")
+            self._csv = csv.writer(self._text)
             self._csv.writerow(["line", "column", "reason", *map(printable, self.header)])
             self.first = reject
         if reject.line != self._last_line:  # a bad header can be rejected for several reasons
             self.rows += 1
             self._last_line = reject.line
-        self._csv.writerow([reject.line, printable(reject.column), printable(reject.reason), *map(printable, reject.fields)])
+        self._csv.writerow(
+            [reject.line, printable(reject.column), printable(reject.reason), *map(printable, reject.fields)]
+        )
 
     def upload(self, s3, bucket: str, key: str) -> None:
         self._text.flush()
@@ -52,12 +54,11 @@ class Rejects:
         s3.upload_fileobj(self._file, bucket, key, ExtraArgs={"ContentType": "text/csv; charset=utf-8"})
 
     def close(self) -> None:
-        self._text.close()
+        if self:
+            self._text.close()
 
     def message(self, source_uri: str, rejects_uri: str) -> str:
         first = self.first
+        where = f'line {first.line}, column "{printable(first.column)}"' if first.column else f"line {first.line}"
         rows = f"{self.rows} row{'s' if self.rows != 1 else ''} rejected"
-        return (
-            f'{source_uri} line {first.line}, column "{printable(first.column)}": {printable(first.reason)}'
-            f" ({rows}, see {rejects_uri})"
-        )
+        return f"{source_uri} {where}: {printable(first.reason)} ({rows}, see {rejects_uri})"

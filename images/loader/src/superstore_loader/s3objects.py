@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from botocore.exceptions import ClientError
-
 from superstore_common.step import StepError
 
 

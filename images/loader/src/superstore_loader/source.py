@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-
 from superstore_common.s3 import parse_s3_uri
 from superstore_common.settings import LakeSettings
 from superstore_common.step import StepError

@@ -41,7 +41,7 @@ class Layout:
     def __init__(self, header: Sequence[str]):
         self.header = list(header)
         self.positions = [self.header.index(c.source) if c.source in self.header else None for c in SOURCE_COLUMNS]
-        self.in_file_order = self.positions == list(range(len(SOURCE_COLUMNS))) and len(header) == len(SOURCE_COLUMNS)
+        self.in_file_order = self.header == [c.source for c in SOURCE_COLUMNS]
 
     def problems(self) -> list[tuple[str, str]]:
         """(column, reason) for each way the header differs from the contract."""
@@ -58,14 +58,21 @@ class Validation:
 
     def __init__(self, rejects: Rejects, *, exact: bool = False, decoded_as: str = ""):
         self.rejects = rejects
-        # exact: check every row one by one; used after a decoding failure,
-        # with the text decoded as `decoded_as` keeping bad bytes as surrogates.
+        # exact: check every row on its own, to find the rows behind a
+        # failure (undecodable bytes: kept as surrogates; a value the
+        # warehouse refused). decoded_as: the encoding(s) tried, for messages.
         self.exact = exact
         self.decoded_as = decoded_as
         self.source_rows = 0
 
     def chunks(self, text: TextIO) -> Iterator[Chunk]:
         reader = csv.reader(text)
+        try:
+            yield from self._chunks(reader)
+        except csv.Error as error:  # e.g. a field over the csv module's size limit
+            self.rejects.add(Reject(reader.line_num, "", f"malformed CSV: {error}", []))
+
+    def _chunks(self, reader) -> Iterator[Chunk]:
         header = next(reader, None)
         if header is None:
             self.rejects.add(Reject(HEADER_LINE, SOURCE_COLUMNS[0].source, "empty file: no header row", []))

@@ -10,9 +10,7 @@ between the two lives in this module; the SQL in `Warehouse` runs on both.
 """
 
 import csv
-import io
 import json
-import logging
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -27,8 +25,6 @@ from superstore_common.step import StepError
 from superstore_loader.columns import STAGING_COLUMNS
 from superstore_loader.s3objects import S3Object
 from superstore_loader.validation import Chunk
-
-log = logging.getLogger(__name__)
 
 STAGING_TABLE = "orders"
 LEDGER_TABLE = "load_ledger"
@@ -72,6 +68,8 @@ class StagingWriter(ABC):
 
 
 class Warehouse(ABC):
+    """Schemas, the staging table and the load ledger in one warehouse."""
+
     now_sql: str
     status_check: str
 
@@ -121,6 +119,12 @@ class Warehouse(ABC):
 
     @abstractmethod
     def staging_writer(self, obj: S3Object, batch_id: str): ...
+
+    @property
+    @abstractmethod
+    def data_errors(self) -> tuple[type[Exception], ...]:
+        """How the warehouse refuses values (too long, bad bytes): the load
+        then checks every row of the object to say which rows."""
 
     def execute(self, sql: str, params: tuple | None = None) -> None:
         with closing(self.connection.cursor()) as cursor:
@@ -213,6 +217,12 @@ class Postgres(Warehouse):
     def transaction(self):
         return self.connection.transaction()  # nested: a savepoint
 
+    @property
+    def data_errors(self) -> tuple[type[Exception], ...]:
+        import psycopg
+
+        return (psycopg.errors.DataError,)
+
     @contextmanager
     def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
         # A savepoint: a restart in another encoding undoes only this object.
@@ -273,6 +283,13 @@ class Redshift(Warehouse):
             raise
         self.connection.commit()
 
+    @property
+    def data_errors(self) -> tuple[type[Exception], ...]:
+        import redshift_connector
+
+        # A failed COPY FROM S3 is a ProgrammingError pointing at stl_load_errors.
+        return (redshift_connector.DataError, redshift_connector.ProgrammingError)
+
     @contextmanager
     def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
         data_key = f"{VALIDATED_PREFIX}{obj.key}"
@@ -293,12 +310,13 @@ class Redshift(Warehouse):
 @contextmanager
 def open_warehouse(settings: WarehouseSettings, s3=None, lake: LakeSettings | None = None) -> Iterator[Warehouse]:
     password = settings.password.get_secret_value()
+    # Drivers imported on use: each takes a noticeable time to import.
     if settings.kind == "postgres":
         import psycopg
 
         connection = psycopg.connect(
             host=settings.host, port=settings.port, dbname=settings.db, user=settings.user, password=password,
-            autocommit=True, application_name="superstore-loader",
+            autocommit=True, application_name="superstore-loader", connect_timeout=30,
         )  # fmt: skip
         warehouse = Postgres(connection, settings)
     else:

@@ -1,0 +1,155 @@
+"""Image-level integration: the four images, built with podman, each run with
+exactly the arguments and environment the kubernetes runner gives its pod
+(both derived from steps.py), on the host network against the local stack.
+Then both DAGs end to end with the docker runner against podman's
+Docker-compatible API."""
+
+import json
+import os
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import boto3
+import jinja2
+import psycopg
+import pytest
+
+from superstore_orchestration import config, steps
+from superstore_orchestration.events import parse_messages
+from superstore_orchestration.local_run import run_dag
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_CSV = REPO.parent / "shared" / "data" / "superstore-kaggle.csv"
+DB = "superstore_images"
+LANDING_KEY = "landing/superstore-kaggle.csv"
+ENGINE_ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "scripts" / "containers.conf")}
+pytestmark = pytest.mark.timeout(1800)
+
+
+def podman(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", *args], env=kwargs.pop("env", ENGINE_ENV), text=True, capture_output=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def images():
+    subprocess.run(["bash", "scripts/images.sh", "build"], cwd=REPO, check=True, env=ENGINE_ENV)
+    return {image: f"superstore/{image}:dev" for image in ("generator", "loader", "dbt", "soda")}
+
+
+@pytest.fixture(scope="module")
+def warehouse(monkeypatch_module):
+    with connect(os.environ["WAREHOUSE_DB"]) as conn:
+        conn.execute(f"drop database if exists {DB} with (force)")
+        conn.execute(f"create database {DB}")
+    monkeypatch_module.setenv("WAREHOUSE_DB", DB)
+    sqs = boto3.client("sqs")
+    sqs.purge_queue(QueueUrl=os.environ["PIPELINE_EVENTS_QUEUE_URL"])
+    boto3.client("s3").upload_file(str(SHARED_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
+    return DB
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def connect(db: str | None = None) -> psycopg.Connection:
+    env = os.environ
+    return psycopg.connect(
+        host=env["WAREHOUSE_HOST"], port=env["WAREHOUSE_PORT"], dbname=db or env["WAREHOUSE_DB"],
+        user=env["WAREHOUSE_USER"], password=env["WAREHOUSE_PASSWORD"], autocommit=True,
+    )
+
+
+def render(step: steps.Step, results: dict, params: dict) -> list[str]:
+    """The step's arguments as Airflow renders them for a run."""
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: results[task_ids])
+    context = {
+        "ti": ti, "params": SimpleNamespace(**params), "run_id": "manual__images",
+        "dag_run": SimpleNamespace(run_after=datetime(2024, 3, 1, tzinfo=timezone.utc)),
+    }
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return [env.from_string(arg).render(**context) for arg in step.arguments]
+
+
+def run_step(image: str, step: steps.Step, arguments: list[str], tmp_path: Path) -> dict:
+    """podman run as the pod would: read-only root, /tmp and /airflow/xcom writable,
+    settings by name from the environment (no value on the command line)."""
+    xcom = tmp_path / step.task_id
+    xcom.mkdir()
+    env_names = steps.CONFIG_ENV + steps.SECRET_ENV + steps.LOCAL_AWS_ENV
+    command = ["run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
+               "-v", f"{xcom}:/airflow/xcom:U", "--user", "10001"]
+    for name in env_names:
+        if name in os.environ:
+            command += ["--env", name]
+    result = podman(*command, image, *arguments, env={**ENGINE_ENV, **os.environ})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert os.environ["WAREHOUSE_PASSWORD"] not in result.stdout + result.stderr
+    return json.loads((xcom / "return.json").read_text())
+
+
+def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, tmp_path):
+    results: dict[str, dict] = {}
+    source = f"s3://{os.environ['RAW_BUCKET']}/{LANDING_KEY}"
+    for step in steps.INITIAL_LOAD:
+        results[step.task_id] = run_step(images[step.image], step, render(step, results, {"source": source}), tmp_path)
+
+    assert results["put_source"]["key"].startswith("raw/initial/")
+    assert results["load"]["loaded_rows"] == 9986 and results["load"]["rejected_rows"] == 0
+    assert results["build"]["tests_failed"] == 0 and results["build"]["tables"]["analytics.fct_sales"] == 9986
+    assert results["scan"]["failed"] == 0
+    with connect() as conn:
+        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986
+        assert conn.execute("select count(*) from information_schema.schemata where schema_name='staging'").fetchone()[0] == 0
+
+    params = {"rows": 300, "seed": 5, "as_of": "2024-03-01"}
+    results["generate"] = generated = run_step(images["generator"], steps.GENERATE, render(steps.GENERATE, results, params), tmp_path)
+    head = boto3.client("s3").head_object(Bucket=generated["bucket"], Key=generated["key"])
+    assert head["ContentLength"] > 0
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=os.environ["PIPELINE_EVENTS_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=2
+    )["Messages"]
+    batch = parse_messages(messages, os.environ["RAW_BUCKET"], os.environ["INCOMING_PREFIX"])
+    assert batch.keys == [generated["key"]]
+    results["take_batch"] = batch.as_xcom()
+    for step in (steps.LOAD_INCREMENTAL, steps.BUILD_INCREMENTAL):
+        results[step.task_id] = run_step(images[step.image], step, render(step, results, params), tmp_path)
+    assert results["load"]["loaded_rows"] == 300
+    with connect() as conn:
+        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986 + 300
+
+
+@pytest.fixture(scope="module")
+def podman_api(tmp_path_factory):
+    socket = tmp_path_factory.mktemp("podman") / "podman.sock"
+    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{socket}"], env=ENGINE_ENV)
+    for _ in range(100):
+        if socket.exists():
+            break
+        time.sleep(0.1)
+    yield f"unix://{socket}"
+    service.terminate()
+    service.wait(10)
+
+
+def test_both_dags_with_the_docker_runner(images, warehouse, podman_api, monkeypatch):
+    monkeypatch.setenv("PIPELINE_RUNNER", "docker")
+    monkeypatch.setenv("PIPELINE_DOCKER_URL", podman_api)
+    config.pipeline.cache_clear()
+    try:
+        source = f"s3://{os.environ['RAW_BUCKET']}/{LANDING_KEY}"
+        initial = run_dag("superstore_initial_load", {"source": source})
+        assert initial.state == "success", initial.errors
+        assert initial.result("load")["loaded_rows"] == 9986  # the XCom came out of the container
+        incremental = run_dag("superstore_incremental_load", {"rows": 200, "seed": 11, "as_of": "2024-03-02"})
+        assert incremental.state == "success", incremental.errors
+        assert incremental.result("load")["loaded_rows"] == 200
+        with connect() as conn:
+            assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986 + 200
+    finally:
+        config.pipeline.cache_clear()
