@@ -1,0 +1,67 @@
+"""The local stack as the benchmark uses it: its own databases on the
+warehouse server, its own prefix in the raw bucket, the event queue.
+Settings come from scripts/env.sh (the Makefile sources it)."""
+
+import os
+from pathlib import Path
+
+import boto3
+import psycopg
+
+# The database scripts/env.sh names: only used to create and drop the bench's own.
+ADMIN_DB = os.environ["WAREHOUSE_DB"]
+BUCKET = os.environ["RAW_BUCKET"]
+
+
+def connect(db: str) -> psycopg.Connection:
+    env = os.environ
+    return psycopg.connect(
+        host=env["WAREHOUSE_HOST"],
+        port=env["WAREHOUSE_PORT"],
+        dbname=db,
+        user=env["WAREHOUSE_USER"],
+        password=env["WAREHOUSE_PASSWORD"],
+        autocommit=True,
+    )
+
+
+def recreate_databases(*names: str) -> None:
+    with connect(ADMIN_DB) as conn:
+        for name in names:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'create database "{name}"')
+
+
+def query_one(db: str, sql: str, *params) -> tuple:
+    with connect(db) as conn:
+        return conn.execute(sql, params).fetchone()
+
+
+def s3():
+    return boto3.client("s3")
+
+
+def s3_uri(key: str) -> str:
+    return f"s3://{BUCKET}/{key}"
+
+
+def delete_prefix(prefix: str) -> None:
+    client = s3()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=obj["Key"])
+
+
+def upload(path: Path, key: str) -> str:
+    s3().upload_file(str(path), BUCKET, key)
+    return key
+
+
+def download(key: str, path: Path) -> Path:
+    s3().download_file(BUCKET, key, str(path))
+    return path
+
+
+def purge_events() -> None:
+    """Empty the S3-event queue so the incremental DAG takes only its own batch."""
+    boto3.client("sqs").purge_queue(QueueUrl=os.environ["PIPELINE_EVENTS_QUEUE_URL"])
