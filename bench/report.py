@@ -77,10 +77,9 @@ def write_json(path: Path, sections: list[tuple[str, list[Figure]]], measurement
     figures = [figure for _, section in sections for figure in section]
     judged = [figure for figure in figures if figure.target]
     report = {
-        **{figure.name: round(figure.value, 4) for figure in judged},
+        **{figure.name: round(figure.value, 4) for figure in figures},
         "targets": {f.name: {"target": f.target.text, "passed": f.passed} for f in judged},
         "all_passed": all(f.passed for f in judged),
-        "context": {f.name: round(f.value, 4) for f in figures if not f.target},
         "measurements": measurements,
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import boto3
-import psycopg
 import pytest
+from stack import connect, drain, fresh_database, queue_url
 
 from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
@@ -18,18 +18,6 @@ SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "supersto
 E2E_DB = "superstore_e2e"
 SCHEMA = "analytics"
 MARTS = ("dim_customers", "dim_products", "dim_orders", "dim_dates", "fct_sales")
-
-
-def connect(db: str | None = None) -> psycopg.Connection:
-    env = os.environ
-    return psycopg.connect(
-        host=env["WAREHOUSE_HOST"],
-        port=env["WAREHOUSE_PORT"],
-        dbname=db or env["WAREHOUSE_DB"],
-        user=env["WAREHOUSE_USER"],
-        password=env["WAREHOUSE_PASSWORD"],
-        autocommit=True,
-    )
 
 
 def query(sql: str, *params):
@@ -63,13 +51,10 @@ def run(dag_id: str, **conf) -> RunRecord:
 @pytest.fixture(scope="session")
 def e2e_warehouse():
     """A fresh warehouse database and an empty event queue for this session."""
-    with connect() as conn:  # the stack's own database, to create the test one
-        conn.execute(f"drop database if exists {E2E_DB} with (force)")
-        conn.execute(f"create database {E2E_DB}")
+    fresh_database(E2E_DB)
     os.environ["WAREHOUSE_DB"] = E2E_DB
-    sqs = boto3.client("sqs")
     for name in (os.environ["EVENTS_QUEUE"], os.environ["EVENTS_DLQ"]):
-        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        drain(name)
     yield E2E_DB
 
 
@@ -84,17 +69,7 @@ def s3():
     return boto3.client("s3")
 
 
-def queue_depth(queue_name: str) -> int:
-    """Messages on the queue, visible or in flight."""
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
 def send_raw_message(body: dict | str) -> None:
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=os.environ["EVENTS_QUEUE"])["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=body if isinstance(body, str) else json.dumps(body))
+    boto3.client("sqs").send_message(
+        QueueUrl=queue_url(os.environ["EVENTS_QUEUE"]), MessageBody=body if isinstance(body, str) else json.dumps(body)
+    )

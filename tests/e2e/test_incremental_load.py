@@ -7,9 +7,11 @@ import os
 import time
 from decimal import Decimal
 
+import boto3
 import pytest
 
-from conftest import SCHEMA, fact_state, query, queue_depth, run, s3, send_raw_message
+from conftest import SCHEMA, fact_state, query, run, s3, send_raw_message
+from stack import drain, queue_depth, queue_url
 
 DAG = "superstore_incremental_load"
 AS_OF = "2024-01-15"
@@ -122,12 +124,7 @@ def test_bad_batch_is_not_published_and_stays_inspectable(five_batches):
 
 def test_poison_message_goes_to_the_dead_letter_queue_and_the_pipeline_goes_on(five_batches, monkeypatch):
     monkeypatch.setenv("PIPELINE_EVENTS_VISIBILITY_TIMEOUT", "1")
-    # leftovers from the bad-batch test would be redelivered: clear them first
-    import boto3
-
-    sqs = boto3.client("sqs")
-    for name in (os.environ["EVENTS_QUEUE"], os.environ["EVENTS_DLQ"]):
-        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    drain(os.environ["EVENTS_DLQ"])
     send_raw_message({"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "someone-else"}, "object": {"key": "incoming/x.csv", "eTag": "1"}}}]})
     before = fact_totals()[0]
     published = 0
@@ -138,6 +135,6 @@ def test_poison_message_goes_to_the_dead_letter_queue_and_the_pipeline_goes_on(f
         published += 50
         assert record.result("take_batch")["rejected"], "the poison message was received and rejected"
     time.sleep(1.5)
-    sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName=os.environ["EVENTS_QUEUE"])["QueueUrl"], WaitTimeSeconds=1)
+    boto3.client("sqs").receive_message(QueueUrl=queue_url(os.environ["EVENTS_QUEUE"]), WaitTimeSeconds=1)
     assert queue_depth(os.environ["EVENTS_DLQ"]) == 1
     assert fact_totals()[0] == before + published

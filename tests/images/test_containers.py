@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import boto3
 import jinja2
-import psycopg
 import pytest
+from stack import connect, drain, fresh_database
 
 from superstore_orchestration import config, steps
 from superstore_orchestration.events import parse_messages
@@ -41,12 +41,9 @@ def images():
 
 @pytest.fixture(scope="module")
 def warehouse(monkeypatch_module):
-    with connect(os.environ["WAREHOUSE_DB"]) as conn:
-        conn.execute(f"drop database if exists {DB} with (force)")
-        conn.execute(f"create database {DB}")
+    fresh_database(DB)
     monkeypatch_module.setenv("WAREHOUSE_DB", DB)
-    sqs = boto3.client("sqs")
-    sqs.purge_queue(QueueUrl=os.environ["PIPELINE_EVENTS_QUEUE_URL"])
+    drain(os.environ["EVENTS_QUEUE"])
     boto3.client("s3").upload_file(str(SHARED_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
     return DB
 
@@ -55,14 +52,6 @@ def warehouse(monkeypatch_module):
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         yield mp
-
-
-def connect(db: str | None = None) -> psycopg.Connection:
-    env = os.environ
-    return psycopg.connect(
-        host=env["WAREHOUSE_HOST"], port=env["WAREHOUSE_PORT"], dbname=db or env["WAREHOUSE_DB"],
-        user=env["WAREHOUSE_USER"], password=env["WAREHOUSE_PASSWORD"], autocommit=True,
-    )
 
 
 def render(step: steps.Step, results: dict, params: dict) -> list[str]:
@@ -79,7 +68,7 @@ def render(step: steps.Step, results: dict, params: dict) -> list[str]:
 def run_step(image: str, step: steps.Step, arguments: list[str], tmp_path: Path) -> dict:
     """podman run as the pod would: read-only root, /tmp and /airflow/xcom writable,
     settings by name from the environment (no value on the command line)."""
-    xcom = tmp_path / step.task_id
+    xcom = tmp_path / f"{len(list(tmp_path.iterdir()))}-{step.task_id}"
     xcom.mkdir()
     env_names = steps.CONFIG_ENV + steps.SECRET_ENV + steps.LOCAL_AWS_ENV
     command = ["run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
@@ -117,9 +106,9 @@ def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, 
     batch = parse_messages(messages, os.environ["RAW_BUCKET"], os.environ["INCOMING_PREFIX"])
     assert batch.keys == [generated["key"]]
     results["take_batch"] = batch.as_xcom()
-    for step in (steps.LOAD_INCREMENTAL, steps.BUILD_INCREMENTAL):
+    for step in (steps.CREATE_SCHEMAS, steps.LOAD_INCREMENTAL, steps.BUILD_INCREMENTAL, steps.DROP_STAGING, steps.SCAN):
         results[step.task_id] = run_step(images[step.image], step, render(step, results, params), tmp_path)
-    assert results["load"]["loaded_rows"] == 300
+    assert results["load"]["loaded_rows"] == 300 and results["scan"]["failed"] == 0
     with connect() as conn:
         assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986 + 300
 

@@ -1,0 +1,47 @@
+"""Helpers for tests that use the local stack (PostgreSQL + moto server)."""
+
+import os
+
+import boto3
+import psycopg
+
+
+def connect(db: str | None = None) -> psycopg.Connection:
+    env = os.environ
+    return psycopg.connect(
+        host=env["WAREHOUSE_HOST"],
+        port=env["WAREHOUSE_PORT"],
+        dbname=db or env["WAREHOUSE_DB"],
+        user=env["WAREHOUSE_USER"],
+        password=env["WAREHOUSE_PASSWORD"],
+        autocommit=True,
+    )
+
+
+def fresh_database(name: str) -> None:
+    with connect() as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+
+
+def queue_url(name: str) -> str:
+    return boto3.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def drain(name: str) -> None:
+    """Empty a queue (PurgeQueue is limited to once a minute)."""
+    sqs = boto3.client("sqs")
+    url = queue_url(name)
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages"):
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in messages]
+        )
+
+
+def queue_depth(name: str) -> int:
+    """Messages on the queue, visible or in flight."""
+    attrs = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(name),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
