@@ -38,16 +38,16 @@ def run_incremental_batch(db: str, conf: dict, log_path: Path) -> dict:
 
     config.pipeline.cache_clear()
     config.lake.cache_clear()
-    stack.purge_events()
-    started = time.perf_counter()
-    with output_to(log_path):
+    with output_to(log_path):  # from here on Airflow logs to stdout
+        stack.purge_events()
+        started = time.perf_counter()
         record = run_dag(DAG_ID, conf)
-    seconds = time.perf_counter() - started
-    generated = record.result("generate") or {}
-    if generated.get("key"):
-        # The generator re-announces instead of regenerating an existing key:
-        # remove it so the next benchmark run measures generation again.
-        stack.s3().delete_object(Bucket=generated["bucket"], Key=generated["key"])
+        seconds = time.perf_counter() - started
+        generated = record.result("generate") or {}
+        if generated.get("key"):
+            # The generator re-announces instead of regenerating an existing
+            # key: remove it so the next run measures generation again.
+            stack.s3().delete_object(Bucket=generated["bucket"], Key=generated["key"])
     if record.state != "success":
         raise BenchError(f"{DAG_ID} run {record.state}: {'; '.join(record.errors) or 'see ' + str(log_path)}")
     tasks = sorted(record.tasks.values(), key=lambda task: task.seconds, reverse=True)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-console = Console(file=sys.__stdout__)
+# Wide enough for the table in a log file or CI, where there is no terminal.
+console = Console(file=sys.__stdout__, width=max(shutil.get_terminal_size().columns, 150))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 
 import baselines
@@ -34,7 +33,7 @@ SMALL_DB = "bench_10k"
 PREFIX = "bench/"
 
 BIG_ROWS = 1_000_000
-MEMORY_ROWS = 100_000  # the loader's small run, to see that memory stays flat
+MEMORY_ROWS = 100_000  # a smaller run of the generator and the loader: is memory flat?
 SMALL_FACT_ROWS = 10_000
 BATCH_ROWS = 10_000
 # Baselines, sized to take a few seconds each on 2 cores.
@@ -72,7 +71,8 @@ def bench_generator(steps: Steps, work: Path) -> tuple[list[Figure], dict, dict[
 
     with progress(f"generator: {BIG_ROWS:,} rows"):
         big = generate(BIG_ROWS, 1, FACT_AS_OF)
-    with progress(f"generator: {SMALL_FACT_ROWS:,}-row fact file and {BATCH_ROWS:,}-row batch"):
+    with progress(f"generator: {MEMORY_ROWS:,} rows, {SMALL_FACT_ROWS:,}-row fact file, {BATCH_ROWS:,}-row batch"):
+        memory = generate(MEMORY_ROWS, 4, FACT_AS_OF)
         small = generate(SMALL_FACT_ROWS, 2, FACT_AS_OF)
         batch = generate(BATCH_ROWS, 3, BATCH_AS_OF)
     with progress(f"baseline: Faker for every field, {NAIVE_GENERATOR_ROWS:,} rows"):
@@ -83,15 +83,16 @@ def bench_generator(steps: Steps, work: Path) -> tuple[list[Figure], dict, dict[
         Figure("generator_vs_naive", generator_rate / naive_rate, "x",
                f"generator CLI, {BIG_ROWS:,} rows to S3 / Faker per field", at_least(50)),
         Figure("generator_rss_mb_1m", big.peak_rss_mb, "MB",
-               f"peak RSS; {SMALL_FACT_ROWS:,} rows: {small.peak_rss_mb:.0f} MB",
-               flat(MEMORY_LIMIT_MB, small.peak_rss_mb)),
+               f"peak RSS; {MEMORY_ROWS:,} rows: {memory.peak_rss_mb:.0f} MB, {SMALL_FACT_ROWS:,}: {small.peak_rss_mb:.0f} MB",
+               flat(MEMORY_LIMIT_MB, memory.peak_rss_mb)),
         Figure("generator_rows_per_s", generator_rate, "rows/s", f"{BIG_ROWS:,} rows in {big.seconds:.1f} s, process start to upload done"),
         Figure("naive_generator_rows_per_s", naive_rate, "rows/s", f"{NAIVE_GENERATOR_ROWS:,} rows in {naive.seconds:.1f} s"),
     ]  # fmt: skip
-    keys = {name: measured.result["key"] for name, measured in (("big", big), ("small", small), ("batch", batch))}
+    runs = {"big": big, "memory": memory, "small": small, "batch": batch}
+    keys = {name: measured.result["key"] for name, measured in runs.items()}
     measurements = {
-        "generator_seconds": {"1m": big.seconds, "10k": small.seconds, "naive": naive.seconds},
-        "generator_rss_mb": {"1m": big.peak_rss_mb, "10k": small.peak_rss_mb},
+        "generator_seconds": {"1m": big.seconds, "100k": memory.seconds, "10k": small.seconds, "naive": naive.seconds},
+        "generator_rss_mb": {"1m": big.peak_rss_mb, "100k": memory.peak_rss_mb, "10k": small.peak_rss_mb},
         "keys": keys,
     }
     return figures, measurements, keys
@@ -111,15 +112,8 @@ def truncate_staging(db: str) -> None:
         conn.execute(f"truncate {baselines.STAGING_TABLE}")
 
 
-def head(source: Path, rows: int, target: Path) -> Path:
-    with source.open("rb") as lines, target.open("wb") as out:
-        out.writelines(islice(lines, rows + 1))  # + the header; generated rows hold no line breaks
-    return target
-
-
-def bench_loader(steps: Steps, work: Path, big_key: str) -> tuple[list[Figure], dict]:
-    big_csv = stack.download(big_key, work / "big.csv")
-    memory_key = stack.upload(head(big_csv, MEMORY_ROWS, work / "memory.csv"), f"{PREFIX}loader/{MEMORY_ROWS}.csv")
+def bench_loader(steps: Steps, work: Path, keys: dict[str, str]) -> tuple[list[Figure], dict]:
+    big_csv = stack.download(keys["big"], work / "big.csv")
     steps.run(BIG_DB, "loader", "create-schemas")
 
     with progress(f"baseline: executemany INSERT of {EXECUTEMANY_ROWS:,} rows, then {EXECUTE_LOOP_ROWS:,} single-row INSERTs"):
@@ -136,8 +130,8 @@ def bench_loader(steps: Steps, work: Path, big_key: str) -> tuple[list[Figure], 
         return steps.run(BIG_DB, "loader", "load", "--keys", json.dumps([key]), "--batch-id", "bench", "--mode", "initial")
 
     with progress(f"loader: {MEMORY_ROWS:,} rows, then {BIG_ROWS:,} rows {LOAD_REPEATS} times (S3 -> staging)"):
-        memory_run = load(memory_key)
-        loads = [load(big_key) for _ in range(LOAD_REPEATS)]
+        memory_run = load(keys["memory"])
+        loads = [load(keys["big"]) for _ in range(LOAD_REPEATS)]
     if staged_fingerprint(BIG_DB) != copied:
         raise BenchError(f"\\copy and the loader staged different data: {copied} != {staged_fingerprint(BIG_DB)}")
 
@@ -265,7 +259,7 @@ def main() -> None:
         stack.delete_prefix(PREFIX)
         try:
             generator, generator_data, keys = bench_generator(steps, work)
-            loader, loader_data = bench_loader(steps, work, keys["big"])
+            loader, loader_data = bench_loader(steps, work, keys)
             incremental, incremental_data = bench_incremental(steps, work, keys)
         finally:
             stack.delete_prefix(PREFIX)  # moto keeps objects in memory

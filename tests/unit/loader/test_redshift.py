@@ -96,7 +96,8 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
     bucket, etag = lake.raw_bucket, result["objects"][0]["etag"]
     data_key, manifest_key = f"validated/{key}", f"validated/{key}.manifest"
     assert connection.events == [
-        "delete",  # initial: a full refresh; DELETE, as TRUNCATE would commit the transaction
+        "delete",  # staging emptied; DELETE, as TRUNCATE would commit the transaction
+        "delete",  # initial: a full refresh forgets earlier loads (ledger)
         "delete",  # rows of this key loaded before
         "copy",
         "select",  # pg_last_copy_count()

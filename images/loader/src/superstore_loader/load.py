@@ -3,7 +3,9 @@
 All objects of a run are staged in ONE transaction together with their
 ledger rows: a bad row anywhere loads nothing. Each object version
 (bucket, key, ETag) is loaded once: an incremental run skips versions the
-ledger says are published and refuses versions it already rejected.
+ledger says are published and refuses versions it already rejected. The
+staging table holds one run's batch: it is emptied first, and a rejected
+batch stays there for inspection until the next run.
 """
 
 import decimal
@@ -55,8 +57,11 @@ def load(
     staged = []
     try:
         with warehouse.transaction():
-            if mode == "initial":  # a full refresh
-                warehouse.clear_staging()
+            warehouse.clear_staging()  # staging holds this run's batch only
+            if mode == "initial":
+                # A full refresh rebuilds the published tables from this file
+                # alone: earlier incremental objects are no longer in them.
+                warehouse.forget_loads()
             for obj in to_stage:
                 done = stage_object(obj, batch_id, ENCODINGS[encoding], s3=s3, warehouse=warehouse)
                 warehouse.record(

@@ -149,6 +149,9 @@ class Warehouse(ABC):
     def clear_staging(self) -> None:
         self.execute(self.clear_staging_sql())
 
+    def forget_loads(self) -> None:
+        self.execute(f"delete from {self.ledger_table}")
+
     def ledger_status(self, obj: S3Object) -> tuple[str, str | None] | None:
         """(status, reason) of this exact object version, None if never loaded."""
         return self.fetchone(
