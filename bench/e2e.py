@@ -10,6 +10,8 @@ from pathlib import Path
 
 import stack
 from measure import BenchError
+from plan import E2E_CONF, LOG, SMALL_DB
+from report import Figure, below, progress
 
 DAG_ID = "superstore_incremental_load"
 
@@ -56,3 +58,15 @@ def run_incremental_batch(db: str, conf: dict, log_path: Path) -> dict:
         "rows": (record.result("load") or {}).get("loaded_rows"),
         "tasks": {task.task_id: task.seconds for task in tasks},
     }
+
+
+def bench_end_to_end() -> tuple[list[Figure], dict]:
+    with progress(f"end to end: Airflow DAG {DAG_ID} {E2E_CONF} on {SMALL_DB}"):
+        run = run_incremental_batch(SMALL_DB, E2E_CONF, LOG)
+    figures = [
+        Figure("e2e_seconds", run["seconds"], "s",
+               f"{run['rows']:,} rows, S3 put -> published and checked; the tasks add up to {sum(run['tasks'].values()):.1f} s",
+               below(60)),
+        *(Figure(f"e2e_task_{task}", seconds, "s", "task duration") for task, seconds in run["tasks"].items()),
+    ]  # fmt: skip
+    return figures, {"e2e": run}

@@ -10,10 +10,29 @@ from datetime import date
 
 from faker import Faker
 
-HEADER = (
-    "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,"
-    "Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
-).split(",")
+HEADER = [
+    "Row ID",
+    "Order ID",
+    "Order Date",
+    "Ship Date",
+    "Ship Mode",
+    "Customer ID",
+    "Customer Name",
+    "Segment",
+    "Country",
+    "City",
+    "State",
+    "Postal Code",
+    "Region",
+    "Product ID",
+    "Category",
+    "Sub-Category",
+    "Product Name",
+    "Sales",
+    "Quantity",
+    "Discount",
+    "Profit",
+]
 SHIP_MODES = ("Standard Class", "Second Class", "First Class", "Same Day")
 SEGMENTS = ("Consumer", "Corporate", "Home Office")
 REGIONS = ("West", "East", "Central", "South")

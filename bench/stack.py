@@ -52,6 +52,10 @@ def delete_prefix(prefix: str) -> None:
             client.delete_object(Bucket=BUCKET, Key=obj["Key"])
 
 
+def delete(key: str) -> None:
+    s3().delete_object(Bucket=BUCKET, Key=key)
+
+
 def upload(path: Path, key: str) -> str:
     s3().upload_file(str(path), BUCKET, key)
     return key

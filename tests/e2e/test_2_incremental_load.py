@@ -14,7 +14,10 @@ from conftest import SCHEMA, fact_state, query, run, s3, send_raw_message
 from stack import drain, queue_depth, queue_url
 
 DAG = "superstore_incremental_load"
-AS_OF = "2024-01-15"
+
+def as_of(batch: int) -> str:
+    """Batches arrive in time order: one a month."""
+    return f"2024-{batch + 1:02d}-01"
 
 
 def fact_totals() -> tuple[int, Decimal, Decimal]:
@@ -41,7 +44,7 @@ def read_batch(key: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def five_batches(initial_load):
     start = fact_totals()
-    records = [run(DAG, rows=200 + 50 * i, seed=100 + i, as_of=AS_OF) for i in range(5)]
+    records = [run(DAG, rows=200 + 50 * i, seed=100 + i, as_of=as_of(i)) for i in range(5)]
     return start, records
 
 
@@ -79,7 +82,7 @@ def test_same_batch_again_changes_nothing(five_batches):
     _, records = five_batches
     before = fact_state()
     first = records[0].result("generate")
-    replay = run(DAG, rows=first["rows"], seed=first["seed"], as_of=AS_OF)  # same object, same ETag, new event
+    replay = run(DAG, rows=first["rows"], seed=first["seed"], as_of=as_of(0))  # same object, same ETag, new event
     assert replay.state == "success", replay.errors
     assert replay.result("generate")["key"] == first["key"]
     assert [o["status"] for o in replay.result("load")["objects"]] == ["skipped"]
@@ -130,7 +133,7 @@ def test_poison_message_goes_to_the_dead_letter_queue_and_the_pipeline_goes_on(f
     published = 0
     for i in range(int(os.environ["EVENTS_MAX_RECEIVE_COUNT"])):
         time.sleep(1.5)  # the poison message becomes visible again
-        record = run(DAG, rows=50, seed=900 + i, as_of=AS_OF)
+        record = run(DAG, rows=50, seed=900 + i, as_of=as_of(6 + i))
         assert record.state == "success", record.errors
         published += 50
         assert record.result("take_batch")["rejected"], "the poison message was received and rejected"

@@ -55,16 +55,18 @@ def test_rerun_gives_identical_tables(initial_load):
 
 def test_bad_file_fails_loudly_and_changes_nothing(initial_load, tmp_path):
     before = fact_state()
-    lines = SHARED_CSV.read_text(encoding="utf-8").splitlines()
-    lines[41] = lines[41].replace("/2016,", "/20x6,", 1) if "/2016," in lines[41] else lines[41].replace("/2017,", "/20x7,", 1)
+    with SHARED_CSV.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[41][2] = "13/45/2016"  # Order Date, line 42
     bad = tmp_path / "bad dates.csv"
-    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with bad.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
 
     record = run("superstore_initial_load", source=str(bad))
 
     assert record.state == "failed"
     error = " ".join(record.errors)
-    assert "line 42" in error and "Date" in error, error
+    assert "bad dates.csv" in error and 'line 42, column "Order Date"' in error, error
     assert fact_state() == before
     rejected = s3().list_objects_v2(Bucket=os.environ["RAW_BUCKET"], Prefix="rejected/").get("Contents", [])
     assert any(o["Key"].endswith(".rejected.csv") for o in rejected)
