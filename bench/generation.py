@@ -31,19 +31,14 @@ def bench_generator(steps: Steps, work: Path) -> tuple[list[Figure], dict, Input
         )  # fmt: skip
 
     naive_runs, big_runs = [], []
-    with progress(
-        f"generator: {plan.BIG_ROWS:,} rows; baseline: Faker per field, {plan.NAIVE_GENERATOR_ROWS:,} rows; {plan.REPEATS} times"
-    ):
+    with progress(f"generator: {plan.BIG_ROWS:,} rows, and the Faker baseline; {plan.REPEATS} times"):
         for _ in range(plan.REPEATS):
-            naive_runs.append(
-                baselines.naive_generator(plan.VENVS, plan.NAIVE_GENERATOR_ROWS, work / "naive.csv", steps.log)
-            )
+            naive_csv = work / "naive.csv"
+            naive_runs.append(baselines.naive_generator(plan.VENVS, plan.NAIVE_GENERATOR_ROWS, naive_csv, steps.log))
             if big_runs:  # an existing key is re-announced, not generated again
                 stack.delete(big_runs[-1].result["key"])
             big_runs.append(generate(plan.BIG_ROWS, 1, plan.FACT_AS_OF))
-    with progress(
-        f"generator: {plan.MEMORY_ROWS:,} rows, a {plan.SMALL_FACT_ROWS:,}-row fact, {plan.REPEATS} batches of {plan.BATCH_ROWS:,}"
-    ):
+    with progress("generator: the other files"):
         memory = generate(plan.MEMORY_ROWS, 2, plan.FACT_AS_OF)
         small = generate(plan.SMALL_FACT_ROWS, 3, plan.FACT_AS_OF)
         batches = [generate(plan.BATCH_ROWS, 10 + number, as_of) for number, as_of in enumerate(plan.BATCH_AS_OF)]

@@ -5,6 +5,7 @@ message(s), loaded into staging, audited and merged by dbt
 tables. Messages are deleted only after their batch is published; a message
 that keeps failing goes to the dead-letter queue (maxReceiveCount)."""
 
+import logging
 from datetime import datetime
 
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
@@ -17,6 +18,7 @@ from superstore_orchestration.events import parse_messages
 from superstore_orchestration.factory import step_task
 
 cfg = config.pipeline()
+log = logging.getLogger(__name__)
 
 with DAG(
     dag_id="superstore_incremental_load",
@@ -59,8 +61,10 @@ with DAG(
         sqs = SqsHook().get_conn()
         for start in range(0, len(entries), 10):  # SQS batch limit
             response = sqs.delete_message_batch(QueueUrl=cfg.events_queue_url, Entries=entries[start : start + 10])
-            if response.get("Failed"):
-                raise RuntimeError(f"could not delete messages: {response['Failed']}")
+            # Not fatal: a message left behind is redelivered, and the ledger
+            # makes its batch a no-op then.
+            for failed in response.get("Failed", []):
+                log.warning("message %s not deleted: %s", failed["Id"], failed.get("Message", failed["Code"]))
 
     @task
     def take_batch(ti=None) -> dict:

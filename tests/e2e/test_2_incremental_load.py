@@ -92,10 +92,10 @@ def test_same_batch_again_changes_nothing(five_batches):
 def test_several_pending_messages_and_awkward_keys_in_one_run(five_batches):
     rows = read_batch(five_batches[1][0].result("generate")["key"])
     bucket = os.environ["RAW_BUCKET"]
-    # two new batches: order ids made unique by a prefix change; one key with spaces and non-ASCII
+    # two new batches (order ids moved to a year no batch uses); one key with spaces and non-ASCII
     keys = ["incoming/manual/batch with spaces é.csv", "incoming/manual/second+batch.csv"]
     for n, key in enumerate(keys):
-        batch = [{**r, "Order ID": r["Order ID"][:-6] + f"{n + 7}{r['Order ID'][-5:]}"} for r in rows[:40]]
+        batch = [{**r, "Order ID": f"CA-2099-{n}{r['Order ID'][-5:]}"} for r in rows[:40]]
         s3().put_object(Bucket=bucket, Key=key, Body=generated_csv(batch))
     before = fact_totals()
     record = run(DAG, generate=False)
@@ -107,7 +107,7 @@ def test_several_pending_messages_and_awkward_keys_in_one_run(five_batches):
 
 def test_bad_batch_is_not_published_and_stays_inspectable(five_batches):
     rows = read_batch(five_batches[1][0].result("generate")["key"])
-    batch = [{**r, "Order ID": r["Order ID"][:-6] + f"9{r['Order ID'][-5:]}"} for r in rows[:30]]
+    batch = [{**r, "Order ID": f"CA-2098-9{r['Order ID'][-5:]}"} for r in rows[:30]]
     batch[3]["Quantity"] = "-2"  # parses, but breaks the audit
     key = "incoming/manual/negative-quantity.csv"
     s3().put_object(Bucket=os.environ["RAW_BUCKET"], Key=key, Body=generated_csv(batch))
