@@ -49,7 +49,7 @@ def run_incremental_batch(db: str, conf: dict, log_path: Path) -> dict:
         if generated.get("key"):
             # The generator re-announces instead of regenerating an existing
             # key: remove it so the next run measures generation again.
-            stack.s3().delete_object(Bucket=generated["bucket"], Key=generated["key"])
+            stack.delete(generated["key"])
     if record.state != "success":
         raise BenchError(f"{DAG_ID} run {record.state}: {'; '.join(record.errors) or 'see ' + str(log_path)}")
     tasks = sorted(record.tasks.values(), key=lambda task: task.seconds, reverse=True)
@@ -67,6 +67,6 @@ def bench_end_to_end() -> tuple[list[Figure], dict]:
         Figure("e2e_seconds", run["seconds"], "s",
                f"{run['rows']:,} rows, S3 put -> published and checked; the tasks add up to {sum(run['tasks'].values()):.1f} s",
                below(60)),
-        *(Figure(f"e2e_task_{task}", seconds, "s", "task duration") for task, seconds in run["tasks"].items()),
+        *(Figure(f"e2e_task_{task}", seconds, "s", "") for task, seconds in run["tasks"].items()),
     ]  # fmt: skip
     return figures, {"e2e": run}

@@ -73,8 +73,8 @@ class Figure:
         return f"{self.value:,.{digits}f}{'' if self.unit == 'x' else ' '}{self.unit}"
 
 
-def print_table(sections: list[tuple[str, list[Figure]]], seconds: float) -> None:
-    table = Table(title=f"Superstore pipeline benchmark ({os.cpu_count()} CPUs, {seconds:.0f} s)", title_justify="left")
+def print_table(sections: list[tuple[str, list[Figure]]], elapsed: float) -> None:
+    table = Table(title=f"Superstore pipeline benchmark ({os.cpu_count()} CPUs, {elapsed:.0f} s)", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("target", justify="right")

@@ -20,7 +20,8 @@ from superstore_orchestration.local_run import RunRecord, run_dag
 
 REPORT = REPO_ROOT / "reports" / "last-run.json"
 AIRFLOW_LOG = REPO_ROOT / "reports" / "airflow.log"
-console = Console(file=sys.__stdout__)
+# The terminal, kept aside before Airflow's output is sent to a file.
+console = Console(file=os.fdopen(os.dup(1), "w", buffering=1))
 
 
 @contextmanager
@@ -48,7 +49,7 @@ def run(kind: str, dag_id: str, conf: dict) -> dict:
             started[task_id] = time.monotonic()
             console.print(f"  [dim]…[/] {task_id}", highlight=False)
         else:
-            console.print(f"  [green]✓[/] {task_id} [dim]{time.monotonic() - started.get(task_id, time.monotonic()):.1f}s[/]")
+            console.print(f"  [dim]done[/] {task_id} [dim]{time.monotonic() - started.get(task_id, time.monotonic()):.1f}s[/]")
 
     console.rule(f"[bold]{dag_id}[/] {json.dumps(conf)}")
     with airflow_output_to(AIRFLOW_LOG):
@@ -100,22 +101,30 @@ def published_totals() -> dict:
 
 
 def print_summary(runs: list[dict], published: dict) -> None:
-    table = Table(title="Superstore pipeline: demo summary")
-    for column in ("run", "status", "source rows", "loaded", "rejected", "fact rows", "checks ✓/✗", "seconds per step"):
-        table.add_column(column, justify="right" if column not in ("run", "status", "seconds per step") else "left")
-    for i, run_ in enumerate(runs):
+    names = ["initial" if r["kind"] == "initial" else f"batch {i}" for i, r in enumerate(runs)]
+    table = Table(title="Runs")
+    for column in ("run", "status", "source rows", "loaded", "rejected", "fact rows", "checks ✓/✗", "seconds"):
+        table.add_column(column, justify="left" if column in ("run", "status") else "right")
+    for name, run_ in zip(names, runs):
         fact = next((n for t, n in run_["tables"].items() if t.endswith("fct_sales")), None)
-        steps = " ".join(f"{s['step']}={s['seconds']:.1f}" for s in run_["steps"])
-        status = "[green]success[/]" if run_["status"] == "success" else f"[red]{run_['status']}[/]"
         table.add_row(
-            f"{run_['kind']} #{i}" if run_["kind"] == "incremental" else "initial",
-            status,
+            name,
+            "[green]success[/]" if run_["status"] == "success" else f"[red]{run_['status']}[/]",
             *(str(run_[k]) if run_[k] is not None else "-" for k in ("source_rows", "loaded_rows", "rejected_rows")),
             str(fact) if fact is not None else "-",
             f"{run_['checks']['passed']}/{run_['checks']['failed']}",
-            steps,
+            f"{sum(s['seconds'] for s in run_['steps']):.1f}",
         )
     console.print(table)
+
+    steps = Table(title="Seconds per step")
+    steps.add_column("step")
+    for name in names:
+        steps.add_column(name, justify="right")
+    seconds = [{s["step"]: s["seconds"] for s in r["steps"]} for r in runs]
+    for step in dict.fromkeys(s for r in runs for s in (x["step"] for x in r["steps"])):
+        steps.add_row(step, *(f"{s[step]:.1f}" if step in s else "" for s in seconds))
+    console.print(steps)
     console.print(
         f"published fact: {published['fact_rows']} rows, sales {published['fact_sales_sum']}, "
         f"profit {published['fact_profit_sum']}"

@@ -72,7 +72,8 @@ def run_dag(dag_id: str, conf: dict | None = None, on_progress: Callable[[str, s
             ).first()
             return XComModel.deserialize_value(row) if row else None
 
-        for ti in dag_run.get_task_instances(session=session):
+        instances = {ti.task_id: ti for ti in dag_run.get_task_instances(session=session)}
+        for ti in (instances[t.task_id] for t in dag.topological_sort() if t.task_id in instances):
             record.tasks[ti.task_id] = TaskRecord(
                 ti.task_id, str(ti.state), round(ti.duration or 0.0, 2), xcom(ti.task_id, "return_value")
             )
