@@ -1,6 +1,10 @@
 """Run a command as a child process and measure it: wall seconds and peak
-resident memory. The memory comes from wait4's rusage, which covers exactly
-that one child (the step's Python process), not the benchmark itself."""
+resident memory.
+
+The peak is the child's VmHWM, polled from /proc while it runs. Not wait4's
+ru_maxrss: a child started by vfork (as subprocess does) inherits the
+parent's high-water mark at exec, so every step would look as big as this
+benchmark process."""
 
 import json
 import os
@@ -11,6 +15,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
+
+POLL_SECONDS = 0.01
 
 
 class BenchError(RuntimeError):
@@ -33,12 +39,27 @@ def measure(argv: list[str], log: TextIO, env: dict[str, str] | None = None) -> 
     log.flush()
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-    _, status, usage = os.wait4(process.pid, 0)
+    peak_kb = 0
+    while True:
+        peak_kb = max(peak_kb, _high_water_kb(process.pid))
+        pid, status = os.waitpid(process.pid, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(POLL_SECONDS)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     if process.returncode:
         raise BenchError(f"{shlex.join(argv[:3])} exited with {process.returncode}, see {log.name}")
-    return Measured(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return Measured(seconds, peak_kb / 1024)
+
+
+def _high_water_kb(pid: int) -> int:
+    """Peak resident memory of a running process so far (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
 class Steps:

@@ -47,3 +47,14 @@ def test_a_missing_source_is_a_one_line_error(s3, tmp_path):
         run = run_loader("put-source", "--source", source)
 
         assert (run.returncode, run.error_lines, run.json) == (1, [message], None)
+
+
+def test_errors_name_the_file_the_object_came_from(schemas, s3, tmp_path):
+    source = tmp_path / "März orders.csv"
+    source.write_text("Row ID,Order ID\n1,CA-1\n", encoding="utf-8")  # missing columns
+    key = run_loader("put-source", "--source", str(source)).json["key"]
+
+    run = run_loader("load", "--keys", f'["{key}"]', "--batch-id", "b", "--mode", "initial")
+
+    assert run.returncode == 1
+    assert f"s3://{BUCKET}/{key} (from {source})" in run.error_lines[0]

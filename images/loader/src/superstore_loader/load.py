@@ -158,7 +158,7 @@ def _record_rejection(rejected: ObjectRejected, batch_id: str, *, s3, warehouse:
     rejects_key = f"{lake.rejected_prefix}{obj.key}.rejected.csv"
     rejects.upload(s3, lake.raw_bucket, rejects_key)
     rejects.close()
-    message = rejects.message(obj.uri, f"s3://{lake.raw_bucket}/{rejects_key}")
+    message = rejects.message(obj.name, f"s3://{lake.raw_bucket}/{rejects_key}")
     entry = LedgerEntry(obj, batch_id, "rejected", rejected.source_rows, 0, rejects.rows, reason=message)
     with warehouse.transaction():
         warehouse.record(entry)

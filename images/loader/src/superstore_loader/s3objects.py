@@ -2,8 +2,9 @@
 read as a text stream, never whole in memory."""
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
+from urllib.parse import quote, unquote
 
 from botocore.exceptions import ClientError
 from superstore_common.step import StepError
@@ -14,10 +15,20 @@ class S3Object:
     bucket: str
     key: str
     etag: str
+    origin: str = field(default="", compare=False)  # the file put-source stored here
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def name(self) -> str:
+        """How errors name the object: its URI, and the file it came from."""
+        return f"{self.uri} (from {self.origin})" if self.origin else self.uri
+
+
+def origin_metadata(source: str) -> dict[str, str]:
+    return {"origin": quote(source)}  # S3 metadata is ASCII
 
 
 def not_found(error: ClientError) -> bool:
@@ -31,7 +42,8 @@ def head(s3, bucket: str, key: str) -> S3Object:
         if not_found(error):
             raise StepError(f"s3://{bucket}/{key}: no such object") from None
         raise
-    return S3Object(bucket, key, response["ETag"].strip('"'))
+    origin = unquote(response.get("Metadata", {}).get("origin", ""))
+    return S3Object(bucket, key, response["ETag"].strip('"'), origin)
 
 
 def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextIO:

@@ -11,7 +11,7 @@ from superstore_common.s3 import parse_s3_uri
 from superstore_common.settings import LakeSettings
 from superstore_common.step import StepError
 
-from superstore_loader.s3objects import not_found
+from superstore_loader.s3objects import not_found, origin_metadata
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _from_file(path: str, s3) -> tuple[str, int, Store]:
         sha256, size = _digest(file)
 
     def upload(bucket: str, key: str) -> None:
-        s3.upload_file(path, bucket, key)
+        s3.upload_file(path, bucket, key, ExtraArgs={"Metadata": origin_metadata(path)})
 
     return sha256, size, upload
 
@@ -58,7 +58,8 @@ def _from_s3(uri: str, s3) -> tuple[str, int, Store]:
         # Inside S3, so the data does not pass through here again; IfMatch:
         # exactly the version that was hashed.
         s3.copy({"Bucket": source_bucket, "Key": source_key}, bucket, key,
-                ExtraArgs={"CopySourceIfMatch": response["ETag"]})  # fmt: skip
+                ExtraArgs={"CopySourceIfMatch": response["ETag"], "Metadata": origin_metadata(uri),
+                           "MetadataDirective": "REPLACE"})  # fmt: skip
 
     return sha256, size, copy
 
