@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import uuid
 
 from conftest import KAGGLE, put, run_loader, unique_key
 
@@ -51,7 +52,7 @@ def test_a_missing_source_is_a_one_line_error(s3, tmp_path):
 
 def test_errors_name_the_file_the_object_came_from(schemas, s3, tmp_path):
     source = tmp_path / "März orders.csv"
-    source.write_text("Row ID,Order ID\n1,CA-1\n", encoding="utf-8")  # missing columns
+    source.write_text(f"Row ID,Order ID\n1,{uuid.uuid4()}\n", encoding="utf-8")  # new content; missing columns
     key = run_loader("put-source", "--source", str(source)).json["key"]
 
     run = run_loader("load", "--keys", f'["{key}"]', "--batch-id", "b", "--mode", "initial")
