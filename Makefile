@@ -40,7 +40,6 @@ images:
 
 # helm lint + helm template validated against the Kubernetes schema, compose, shellcheck, Dockerfiles
 helm-check: setup
-	@command -v shellcheck >/dev/null || { apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null; }
 	@$(ENV) $(PY) -m pytest -q tests/helm tests/images
 
 bench: airflow-db

@@ -3,6 +3,7 @@ warehouse server, its own prefix in the raw bucket, the event queue.
 Settings come from scripts/env.sh (the Makefile sources it)."""
 
 import os
+import time
 from pathlib import Path
 
 import boto3
@@ -28,8 +29,22 @@ def connect(db: str) -> psycopg.Connection:
 def recreate_databases(*names: str) -> None:
     with connect(ADMIN_DB) as conn:
         for name in names:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+            _drop_database(conn, name)
             conn.execute(f'create database "{name}"')
+
+
+def _drop_database(conn: psycopg.Connection, name: str, attempts: int = 30) -> None:
+    """FORCE ends our own sessions but refuses to end an autovacuum worker
+    (a process of no role we are a member of) busy on the tables the last
+    run wrote: wait for it to finish."""
+    for attempt in range(attempts):
+        try:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
 
 
 def query_one(db: str, sql: str, *params) -> tuple:

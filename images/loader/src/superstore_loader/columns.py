@@ -1,11 +1,15 @@
 """The source file's columns, how each value is checked, and the staging table
 dbt reads (same order, plus lineage columns).
 
-Every kind of value has two checks that must agree:
-- `normalize_all` looks at a whole column of a chunk at C speed (joined
-  strings, regexes, map); it may refuse a column it is unsure about, never
-  accept a value `normalize` would refuse;
+Every kind of value declares its rule once and checks it two ways:
+- `normalize_column` checks a whole column (an Arrow array) with Arrow's
+  C++ kernels; it may refuse a column it is unsure about, never accept a
+  value `normalize` would refuse (one exception: a NUL character, which the
+  warehouse refuses, and then every row is checked);
 - `normalize` checks one value exactly and says what is wrong with it.
+Both return the values as they are loaded (dates as YYYY-MM-DD).
+
+Patterns use [0-9], not \\d: the same digits for Python's re and Arrow's RE2.
 """
 
 import re
@@ -14,20 +18,16 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 
 class InvalidValue(ValueError):
     """A value that cannot be loaded; the message is the reason shown to users."""
 
 
-def _all_match(pattern: re.Pattern, values: Sequence[str]) -> bool:
-    """One regex pass over the whole column; the newline count catches values
-    that themselves contain the separator."""
-    joined = "\n".join(values)
-    return joined.count("\n") == len(values) - 1 and pattern.fullmatch(joined) is not None
-
-
-def _repeated(value_pattern: str) -> re.Pattern:
-    return re.compile(f"(?:{value_pattern}\n)*{value_pattern}", re.ASCII)
+def _all_match(values: pa.Array, pattern: str) -> bool:
+    return pc.all(pc.match_substring_regex(values, f"^(?:{pattern})$"), min_count=0).as_py()
 
 
 class Text:
@@ -38,16 +38,12 @@ class Text:
         self.required = required
         self.sql_type = f"varchar({max_bytes})"  # Redshift counts bytes, so lengths are checked in bytes
 
-    def normalize_all(self, values):
-        if self.required and not all(values):
-            return None
-        longest = max(map(len, values))
-        # A UTF-8 character takes at most 4 bytes; ASCII exactly one.
-        if longest * 4 <= self.max_bytes or (longest <= self.max_bytes and "".join(values).isascii()):
-            return values
-        return None
+    def normalize_column(self, values: pa.Array) -> pa.Array | None:
+        lengths = pc.binary_length(values)
+        too_short = self.required and pc.min(lengths).as_py() == 0
+        return None if too_short or pc.max(lengths).as_py() > self.max_bytes else values
 
-    def normalize(self, value):
+    def normalize(self, value: str) -> str:
         if self.required and not value:
             raise InvalidValue("required value is empty")
         if "\x00" in value:
@@ -61,14 +57,18 @@ class Integer:
     """A 32-bit integer, digits only."""
 
     sql_type = "integer"
-    _pattern = re.compile(r"-?\d{1,10}", re.ASCII)  # ASCII: \d would also match other scripts' digits
-    _column_pattern = _repeated(r"-?\d{1,9}")  # 9 digits always fit; 10 get the exact check
+    _digits = "-?[0-9]{1,10}"
+    _pattern = re.compile(_digits)
+    _range = (-(2**31), 2**31 - 1)
 
-    def normalize_all(self, values):
-        return values if _all_match(self._column_pattern, values) else None
+    def normalize_column(self, values: pa.Array) -> pa.Array | None:
+        if not _all_match(values, self._digits):
+            return None
+        bounds = pc.min_max(values.cast(pa.int64())).as_py()  # ten digits always fit in 64 bits
+        return values if self._range[0] <= bounds["min"] and bounds["max"] <= self._range[1] else None
 
-    def normalize(self, value):
-        if not self._pattern.fullmatch(value) or not -(2**31) <= int(value) < 2**31:
+    def normalize(self, value: str) -> str:
+        if not self._pattern.fullmatch(value) or not self._range[0] <= int(value) <= self._range[1]:
             raise InvalidValue(f"not an integer: {value!r}")
         return value
 
@@ -79,16 +79,15 @@ class Number:
 
     def __init__(self, precision: int, scale: int):
         self.sql_type = f"numeric({precision},{scale})"
-        self.scale = scale
+        self.arrow_type = pa.decimal128(precision, scale)  # for exact sums
         self._digits = (precision - scale, scale)
-        value_pattern = rf"-?\d{{1,{precision - scale}}}(?:\.\d{{1,{scale}}})?"
-        self._pattern = re.compile(value_pattern, re.ASCII)
-        self._column_pattern = _repeated(value_pattern)
+        self._value_pattern = rf"-?[0-9]{{1,{precision - scale}}}(?:\.[0-9]{{1,{scale}}})?"
+        self._pattern = re.compile(self._value_pattern)
 
-    def normalize_all(self, values):
-        return values if _all_match(self._column_pattern, values) else None
+    def normalize_column(self, values: pa.Array) -> pa.Array | None:
+        return values if _all_match(values, self._value_pattern) else None
 
-    def normalize(self, value):
+    def normalize(self, value: str) -> str:
         if not self._pattern.fullmatch(value):
             whole, decimals = self._digits
             raise InvalidValue(
@@ -97,8 +96,8 @@ class Number:
         return value
 
 
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 @cache  # a file has a few thousand distinct dates at most; invalid ones are not cached
@@ -120,13 +119,16 @@ class Date:
 
     sql_type = "date"
 
-    def normalize_all(self, values):
+    def normalize_column(self, values: pa.Array) -> pa.Array | None:
+        # Few distinct dates: each is checked once, by the exact check itself.
+        encoded = pc.dictionary_encode(values)
         try:
-            return list(map(iso_date, values))
+            iso = pa.array([iso_date(value) for value in encoded.dictionary.to_pylist()], pa.string())
         except InvalidValue:
             return None
+        return pc.take(iso, encoded.indices)
 
-    def normalize(self, value):
+    def normalize(self, value: str) -> str:
         return iso_date(value)
 
 
@@ -160,6 +162,18 @@ SOURCE_COLUMNS: tuple[Column, ...] = (
     Column("Discount", "discount", Number(6, 4)),
     Column("Profit", "profit", Number(18, 4)),
 )
+
+
+def normalize_columns(columns: Sequence[pa.Array]) -> list[pa.Array] | None:
+    """The source columns (staging order, at least one row) checked column by
+    column; None as soon as one is refused."""
+    normalized = []
+    for column, values in zip(SOURCE_COLUMNS, columns, strict=True):
+        if (checked := column.kind.normalize_column(values)) is None:
+            return None
+        normalized.append(checked)
+    return normalized
+
 
 # Where each staged row came from; filled by the loader, not the source.
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (

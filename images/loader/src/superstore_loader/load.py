@@ -10,17 +10,21 @@ batch stays there for inspection until the next run.
 
 import decimal
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TextIO
 
+import pyarrow.compute as pc
 from superstore_common.settings import LakeSettings
 from superstore_common.step import StepError
 
+from superstore_loader import fast_path
 from superstore_loader.columns import PROFIT, SALES, SOURCE_COLUMNS
+from superstore_loader.read_ahead import read_ahead
 from superstore_loader.rejects import Rejects
-from superstore_loader.s3objects import S3Object, head, open_text
-from superstore_loader.validation import Validation
+from superstore_loader.s3objects import S3Object, head, open_bytes, open_text
+from superstore_loader.validation import Chunk, Validation
 from superstore_loader.warehouse import LedgerEntry, Warehouse
 
 log = logging.getLogger(__name__)
@@ -32,7 +36,7 @@ ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
 
 # Sums must be exact: fail rather than round if they ever outgrow the precision.
 _EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
-_SCALE = Decimal(1).scaleb(-SOURCE_COLUMNS[SALES].kind.scale)  # sums shown like the warehouse's sum()
+_SCALE = Decimal(1).scaleb(-SOURCE_COLUMNS[SALES].kind.arrow_type.scale)  # sums shown like the warehouse's sum()
 
 
 class ObjectRejected(Exception):
@@ -89,8 +93,8 @@ def load(
         "source_rows": sum(s.source_rows for s in staged),
         "loaded_rows": sum(s.loaded_rows for s in staged),
         "rejected_rows": 0,
-        "sales_sum": _show(_add(Decimal(0), [s.sales_sum for s in staged])),
-        "profit_sum": _show(_add(Decimal(0), [s.profit_sum for s in staged])),
+        "sales_sum": _show(_total(s.sales_sum for s in staged)),
+        "profit_sum": _show(_total(s.profit_sum for s in staged)),
     }
 
 
@@ -107,35 +111,51 @@ def stage_object(obj: S3Object, batch_id: str, encodings: tuple[str, ...], *, s3
     """Stream one object into staging; restart in the next encoding when its
     bytes turn out not to be in this one."""
     for encoding in encodings:
-        rejects = Rejects()
-        validation = Validation(rejects)
-        sales = profit = Decimal(0)
         try:
-            with warehouse.staging_writer(obj, batch_id) as writer, open_text(s3, obj, encoding) as text:
-                for chunk in validation.chunks(text):
-                    writer.write(chunk)
-                    sales = _add(sales, chunk.columns[SALES])
-                    profit = _add(profit, chunk.columns[PROFIT])
-                if rejects:
-                    raise ObjectRejected(obj, rejects, validation.source_rows)
+            return _stage_in(obj, batch_id, encoding, s3=s3, warehouse=warehouse)
         except UnicodeDecodeError as error:
             log.info("%s is not %s (%s)", obj.uri, ENCODING_NAMES[encoding], error.reason)
-            continue
         except warehouse.data_errors as error:
             log.warning("%s: the warehouse refused a value (%s); checking every row", obj.uri, _first_line(error))
             rejected = _check_every_row(obj, encoding, "strict", s3)
             if rejected is None:
                 raise
             raise rejected from error
-        if writer.loaded_rows != validation.source_rows:
-            raise RuntimeError(
-                f"{obj.uri}: sent {validation.source_rows} rows, the warehouse loaded {writer.loaded_rows}"
-            )
-        log.info("%s: %d rows staged (%s)", obj.uri, writer.loaded_rows, ENCODING_NAMES[encoding])
-        return StagedObject(obj, validation.source_rows, writer.loaded_rows, sales, profit)
     # No encoding decodes every byte: read once more keeping bad bytes (as
     # surrogates) to reject exactly the rows that hold them.
     raise _check_every_row(obj, encodings[-1], "surrogateescape", s3, tried=encodings)
+
+
+def _stage_in(obj: S3Object, batch_id: str, encoding: str, *, s3, warehouse: Warehouse) -> StagedObject:
+    """The fast path first; the exact path when the fast one cannot vouch for
+    the object (and to say which rows are bad)."""
+    try:
+        with open_bytes(s3, obj) as body:
+            return _stream(obj, batch_id, fast_path.chunks(body, encoding), warehouse, encoding)
+    except fast_path.Declined as declined:
+        log.info("%s: %s; checking it row by row", obj.uri, declined)
+    with open_text(s3, obj, encoding) as text:
+        return _stream(obj, batch_id, _exact_chunks(obj, text), warehouse, encoding)
+
+
+def _exact_chunks(obj: S3Object, text: TextIO) -> Iterator[Chunk]:
+    validation = Validation(Rejects())
+    yield from validation.chunks(text)
+    if validation.rejects:  # raised while staging is still open: its savepoint is rolled back
+        raise ObjectRejected(obj, validation.rejects, validation.source_rows)
+
+
+def _stream(obj: S3Object, batch_id: str, chunks: Iterator[Chunk], warehouse: Warehouse, encoding: str) -> StagedObject:
+    rows, sales, profit = 0, Decimal(0), Decimal(0)
+    with warehouse.staging_writer(obj, batch_id) as writer, read_ahead(chunks) as ahead:
+        for chunk in ahead:
+            writer.write(chunk)
+            rows += len(chunk)
+            sales, profit = _add(sales, chunk, SALES), _add(profit, chunk, PROFIT)
+    if writer.loaded_rows != rows:
+        raise RuntimeError(f"{obj.uri}: sent {rows} rows, the warehouse loaded {writer.loaded_rows}")
+    log.info("%s: %d rows staged (%s)", obj.uri, rows, ENCODING_NAMES[encoding])
+    return StagedObject(obj, rows, rows, sales, profit)
 
 
 def _check_every_row(obj: S3Object, encoding: str, errors: str, s3, tried=()) -> ObjectRejected | None:
@@ -165,9 +185,15 @@ def _record_rejection(rejected: ObjectRejected, batch_id: str, *, s3, warehouse:
     return message
 
 
-def _add(total: Decimal, values) -> Decimal:
+def _add(total: Decimal, chunk: Chunk, column: int) -> Decimal:
+    """Exact: the checked values cast to the column's decimal type, summed in 38 digits."""
+    values = chunk.columns[column].cast(SOURCE_COLUMNS[column].kind.arrow_type)
+    return _total([total, pc.sum(values, min_count=0).as_py()])
+
+
+def _total(values: Iterable[Decimal]) -> Decimal:
     with decimal.localcontext(_EXACT):
-        return sum(map(Decimal, values), total)
+        return sum(values, Decimal(0))
 
 
 def _show(total: Decimal) -> str:

@@ -1,9 +1,9 @@
 """Source objects in S3: identified by bucket, key and ETag (the ledger's key),
-read as a text stream, never whole in memory."""
+read as a stream, never whole in memory."""
 
 import io
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import BinaryIO, TextIO
 from urllib.parse import quote, unquote
 
 from botocore.exceptions import ClientError
@@ -46,9 +46,13 @@ def head(s3, bucket: str, key: str) -> S3Object:
     return S3Object(bucket, key, response["ETag"].strip('"'), origin)
 
 
+def open_bytes(s3, obj: S3Object) -> BinaryIO:
+    """The object's body as it streams in; IfMatch makes sure it is the
+    version whose ETag the ledger records."""
+    return s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')["Body"]
+
+
 def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextIO:
-    """The object's body decoded as it streams in; IfMatch makes sure it is
-    the version whose ETag the ledger records."""
-    body = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')["Body"]
+    """The object's body decoded as it streams in."""
     # newline="": the csv module handles CRLF and line breaks inside quoted fields itself.
-    return io.TextIOWrapper(body, encoding=encoding, errors=errors, newline="")
+    return io.TextIOWrapper(open_bytes(s3, obj), encoding=encoding, errors=errors, newline="")

@@ -9,7 +9,6 @@ between the two lives in this module; the SQL in `Warehouse` runs on both.
 | now | `now()` | `getdate()` |
 """
 
-import csv
 import json
 import tempfile
 from abc import ABC, abstractmethod
@@ -17,8 +16,10 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import repeat
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError
 
@@ -178,32 +179,48 @@ class Warehouse(ABC):
 # --- PostgreSQL
 
 
+# PostgreSQL COPY text format: backslash escapes for the characters it uses
+# (the backslash first, so escapes are not escaped again).
+_COPY_TEXT_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_NEEDS_ESCAPE = "[\\\\\t\n\r]"  # RE2
+
+
 def escape_copy_text(value: str) -> str:
-    """PostgreSQL COPY text format: backslash escapes for the characters it uses."""
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    for char, escaped in _COPY_TEXT_ESCAPES:
+        value = value.replace(char, escaped)
+    return value
+
+
+def escape_copy_text_column(values: pa.Array) -> pa.Array:
+    if not pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        return values
+    for char, escaped in _COPY_TEXT_ESCAPES:
+        values = pc.replace_substring(values, char, escaped)
+    return values
 
 
 class CopyTextWriter(StagingWriter):
-    """Rows in COPY text format, serialized per chunk by C-level joins. Each
-    row is encoded on its own: one non-ASCII row would otherwise make the
-    whole chunk a wide string, slower to join and to encode. The rare chunk
-    with characters that need escaping is serialized again."""
+    """Rows in COPY text format, built per chunk by Arrow kernels (one string
+    per row, then the rows' bytes sent as they lie in memory)."""
 
     def __init__(self, obj: S3Object, batch_id: str, send):
         super().__init__(obj, batch_id)
         self._send = send
-        self._lineage = "\t".join(map(escape_copy_text, self.lineage))
+        self._lineage = pa.scalar("\t".join(map(escape_copy_text, self.lineage)))
 
     def write(self, chunk: Chunk) -> None:
-        data = self._rows(chunk.columns, chunk)
-        rows, separators = len(chunk), len(STAGING_COLUMNS) - 1
-        if data.count(b"\n") != rows or data.count(b"\t") != rows * separators or b"\\" in data or b"\r" in data:
-            data = self._rows([list(map(escape_copy_text, values)) for values in chunk.columns], chunk)
-        self._send(data)
+        columns = chunk.columns if chunk.plain else [escape_copy_text_column(values) for values in chunk.columns]
+        line_ends = pc.binary_join_element_wise(chunk.lines.cast(pa.string()), "", "\n")  # "<line>\n"
+        rows = pc.binary_join_element_wise(*columns, self._lineage, line_ends, "\t")
+        self._send(memoryview(_values_bytes(rows)))
 
-    def _rows(self, columns, chunk: Chunk) -> bytes:
-        rows = map("\t".join, zip(*columns, repeat(self._lineage), map(str, chunk.lines)))
-        return b"\n".join(map(str.encode, rows)) + b"\n"
+
+def _values_bytes(strings: pa.Array) -> pa.Buffer:
+    """The values of a string array back to back: a slice of its data buffer."""
+    _, offsets, data = strings.buffers()
+    bounds = pa.Array.from_buffers(pa.int32(), len(strings) + 1, [None, offsets], offset=strings.offset)
+    start, end = bounds[0].as_py(), bounds[-1].as_py()
+    return data.slice(start, end - start)
 
 
 class Postgres(Warehouse):
@@ -243,13 +260,22 @@ VALIDATED_PREFIX = "validated/"
 
 
 class CsvFileWriter(StagingWriter):
+    _names = [name for name, _ in STAGING_COLUMNS]
+
     def __init__(self, obj: S3Object, batch_id: str, file):
         super().__init__(obj, batch_id)
-        self._csv = csv.writer(file, lineterminator="\n")
-        self._lineage = [repeat(value) for value in self.lineage]
+        self._file = file
 
     def write(self, chunk: Chunk) -> None:
-        self._csv.writerows(zip(*chunk.columns, *self._lineage, chunk.lines))
+        lineage = [pa.repeat(value, len(chunk)) for value in self.lineage]
+        rows = pa.table([*map(_empty_as_null, chunk.columns), *lineage, chunk.lines], names=self._names)
+        pacsv.write_csv(rows, self._file, pacsv.WriteOptions(include_header=False))
+
+
+def _empty_as_null(values: pa.Array) -> pa.Array:
+    """Arrow quotes every string, and EMPTYASNULL is meant for empty fields:
+    an empty value is written as a null (an empty unquoted field) instead."""
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, values.type), values)
 
 
 class Redshift(Warehouse):
@@ -296,12 +322,11 @@ class Redshift(Warehouse):
     @contextmanager
     def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
         data_key = f"{VALIDATED_PREFIX}{obj.key}"
-        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as file:
+        with tempfile.TemporaryFile() as file:
             writer = CsvFileWriter(obj, batch_id, file)
             yield writer
-            file.flush()
-            file.buffer.seek(0)
-            self.s3.upload_fileobj(file.buffer, self.bucket, data_key, ExtraArgs={"ContentType": "text/csv"})
+            file.seek(0)
+            self.s3.upload_fileobj(file, self.bucket, data_key, ExtraArgs={"ContentType": "text/csv"})
         manifest = {"entries": [{"url": f"s3://{self.bucket}/{data_key}", "mandatory": True}]}
         manifest_key = f"{data_key}.manifest"
         self.s3.put_object(Bucket=self.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())

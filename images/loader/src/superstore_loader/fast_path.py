@@ -1,0 +1,142 @@
+"""The fast path: a source object parsed by Arrow's CSV reader in blocks of
+whole lines and checked column by column (columns.py); Python handles
+blocks of a few MB, never single rows or values.
+
+It loads an object only when it can vouch that the exact path
+(validation.py) would load the same rows, values and line numbers. Anything
+else raises `Declined` and the object goes through the exact path, which
+says precisely what is wrong: a value that fails a column check, a row Arrow
+cannot parse, a blank line, a header that differs from the contract.
+"""
+
+import csv
+from collections.abc import Iterator
+from functools import reduce
+from itertools import chain
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from superstore_loader.columns import normalize_columns
+from superstore_loader.validation import HEADER_LINE, Chunk, Layout
+
+BLOCK_BYTES = 4 << 20
+UTF_8 = "utf-8-sig"  # the name load.py uses for UTF-8 (a byte order mark is allowed)
+_LINE_BREAK = r"\r\n|\r|\n"  # what the csv module counts as a line
+
+
+class Declined(Exception):
+    """The fast path cannot vouch for this object; the exact path can."""
+
+
+def chunks(body: BinaryIO, encoding: str) -> Iterator[Chunk]:
+    """Valid chunks of the object, one per block; `encoding` is UTF-8 or a
+    single-byte encoding (a \\n byte is then always a line feed)."""
+    blocks = _utf8_blocks(body, encoding)
+    first = next(blocks, b"")
+    header_end = first.find(b"\n") + 1
+    if not header_end:
+        raise Declined("no line after the header")
+    parse = _BlockParser(_layout(first[:header_end]))
+    line = HEADER_LINE + 1
+    for block in chain([first[header_end:]], blocks):
+        if block:
+            chunk, line = parse(block, line)
+            yield chunk
+    if line == HEADER_LINE + 1:
+        raise Declined("no data rows")
+
+
+def _utf8_blocks(body: BinaryIO, encoding: str) -> Iterator[bytes]:
+    for block in _line_blocks(body):
+        # Other encodings are transcoded; bytes they cannot decode raise
+        # UnicodeDecodeError, as on the exact path. UTF-8 is checked by Arrow.
+        yield block if encoding == UTF_8 else block.decode(encoding).encode()
+
+
+def _line_blocks(body: BinaryIO) -> Iterator[bytes]:
+    """The body in blocks that end after a \\n (the last one as the file ends)."""
+    rest = b""
+    while data := body.read(BLOCK_BYTES):
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        if len(rest) > BLOCK_BYTES:
+            raise Declined(f"a line longer than {BLOCK_BYTES} bytes")
+        if cut:
+            yield data[:cut]
+    if rest:
+        yield rest
+
+
+def _layout(header_line: bytes) -> Layout:
+    """The header as the exact path reads it: the csv module's reading of the
+    first line, a byte order mark left out."""
+    try:
+        header = next(csv.reader([header_line.decode("utf-8-sig")]))
+    except csv.Error as error:
+        raise Declined(f"header: {error}") from None
+    layout = Layout(header)
+    if layout.problems():
+        raise Declined("the header differs from the contract")
+    return layout
+
+
+class _BlockParser:
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        # A blank line becomes a row of empty values here (the csv module
+        # skips it); no such row passes the checks (Row ID is required), so
+        # the object is declined, and every line break stays accounted for.
+        self.parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+        self.convert_options = pacsv.ConvertOptions(column_types={name: pa.string() for name in layout.header})
+
+    def __call__(self, block: bytes, first_line: int) -> tuple[Chunk, int]:
+        """The block's valid rows, and the line the next block starts on."""
+        table = self._parse(block)
+        columns = normalize_columns([table.column(p).chunk(0) for p in self.layout.positions])
+        if columns is None:
+            raise Declined("a value fails its column check")
+        breaks = _line_breaks(block)
+        lines, breaks_in_values = _first_lines(table, breaks, block.endswith((b"\n", b"\r")), first_line)
+        plain = not breaks_in_values and b"\\" not in block and b"\t" not in block
+        return Chunk(columns, lines, plain), first_line + breaks
+
+    def _parse(self, block: bytes) -> pa.Table:
+        # One Arrow block per call, so each column is a single array.
+        read_options = pacsv.ReadOptions(column_names=self.layout.header, use_threads=False, block_size=len(block))
+        try:
+            return pacsv.read_csv(
+                pa.py_buffer(block), read_options=read_options,
+                parse_options=self.parse_options, convert_options=self.convert_options,
+            )  # fmt: skip
+        except pa.ArrowInvalid as error:
+            block.decode("utf-8")  # not UTF-8 at all: raise UnicodeDecodeError, as the exact path would
+            raise Declined(f"Arrow cannot parse a block ({error})") from None
+
+
+def _line_breaks(block: bytes) -> int:
+    if b"\r" not in block:
+        return block.count(b"\n")
+    return block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+
+
+def _first_lines(table: pa.Table, breaks: int, terminated: bool, first_line: int) -> tuple[pa.Array, int]:
+    """The line each row starts on, and the line breaks inside values.
+
+    Every line break of the block ends a row (a blank line is a row too),
+    except the file's last line may have none, or lies inside a quoted
+    value; counting those tells each row's first line exactly."""
+    rows = table.num_rows
+    row_ends = rows if terminated else rows - 1
+    if breaks == row_ends:  # one line per row: the usual case
+        steps, inside = pa.repeat(pa.scalar(1, pa.int64()), rows), 0
+    else:
+        in_values = reduce(pc.add, (pc.count_substring_regex(c, _LINE_BREAK) for c in table.columns))
+        inside = pc.sum(in_values).as_py()
+        if breaks != row_ends + inside:  # e.g. a block cut inside a quoted value
+            raise Declined("line breaks that end no row")
+        steps = pc.add(in_values.cast(pa.int64()), 1)
+    return pc.subtract(pc.cumulative_sum(steps, start=first_line), steps), inside
