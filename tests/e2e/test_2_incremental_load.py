@@ -141,3 +141,12 @@ def test_poison_message_goes_to_the_dead_letter_queue_and_the_pipeline_goes_on(f
     boto3.client("sqs").receive_message(QueueUrl=queue_url(os.environ["EVENTS_QUEUE"]), WaitTimeSeconds=1)
     assert queue_depth(os.environ["EVENTS_DLQ"]) == 1
     assert fact_totals()[0] == before + published
+
+
+def test_deferrable_sensor_takes_the_event(five_batches, monkeypatch):
+    """As on EKS: the wait is handed to the triggerer (aiobotocore) instead of holding a worker."""
+    monkeypatch.setenv("PIPELINE_DEFERRABLE", "true")
+    before = fact_totals()[0]
+    record = run(DAG, rows=120, seed=700, as_of=as_of(10))
+    assert record.state == "success", record.errors
+    assert fact_totals()[0] == before + 120
