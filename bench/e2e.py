@@ -3,9 +3,7 @@
 Airflow is imported only here: it takes seconds to import."""
 
 import os
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import stack
@@ -16,27 +14,11 @@ from report import Figure, below, progress
 DAG_ID = "superstore_incremental_load"
 
 
-@contextmanager
-def output_to(path: Path):
-    """Airflow's task logs go to the bench log, not the terminal."""
-    saved = os.dup(1), os.dup(2)
-    with path.open("a") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-
-
 def run_incremental_batch(db: str, conf: dict, log_path: Path) -> dict:
     """{'seconds': wall time of the DAG run, 'tasks': {task_id: seconds}}."""
     os.environ["WAREHOUSE_DB"] = db  # the local runner passes the process's settings to every step
     from superstore_orchestration import config
-    from superstore_orchestration.local_run import run_dag
+    from superstore_orchestration.local_run import output_to, run_dag
 
     config.pipeline.cache_clear()
     config.lake.cache_clear()

@@ -8,7 +8,15 @@ import baselines
 import stack
 from generation import Inputs
 from measure import BenchError, Measured, Steps
-from plan import BIG_DB, BIG_ROWS, EXECUTE_LOOP_ROWS, EXECUTEMANY_ROWS, MEMORY_LIMIT_MB, MEMORY_ROWS, REPEATS
+from plan import (
+    BIG_DB,
+    BIG_ROWS,
+    EXECUTE_LOOP_ROWS,
+    EXECUTEMANY_ROWS,
+    MEMORY_LIMIT_MB,
+    MEMORY_ROWS,
+    REPEATS,
+)
 from report import Figure, at_least, below, flat, progress, seconds
 
 

@@ -13,7 +13,16 @@ from generation import bench_generator
 from incremental import bench_incremental
 from loading import bench_loader
 from measure import BenchError, Steps
-from plan import BIG_DB, GENERATOR_DB, LOG, PREFIX, REFERENCE_CSV, REPORT, SMALL_DB, VENVS
+from plan import (
+    BIG_DB,
+    GENERATOR_DB,
+    LOG,
+    PREFIX,
+    REFERENCE_CSV,
+    REPORT,
+    SMALL_DB,
+    VENVS,
+)
 from report import console, print_table, write_json
 
 

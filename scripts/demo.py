@@ -4,41 +4,20 @@ table and writes reports/last-run.json."""
 
 import json
 import os
-import sys
 import time
-from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
-
 from superstore_orchestration.config import REPO_ROOT
-from superstore_orchestration.local_run import RunRecord, run_dag
+from superstore_orchestration.local_run import RunRecord, output_to, run_dag
 
 REPORT = REPO_ROOT / "reports" / "last-run.json"
 AIRFLOW_LOG = REPO_ROOT / "reports" / "airflow.log"
 # The terminal, kept aside before Airflow's output is sent to a file.
 console = Console(file=os.fdopen(os.dup(1), "w", buffering=1))
-
-
-@contextmanager
-def airflow_output_to(path: Path):
-    """Airflow's task logs go to a file; the terminal shows progress only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    saved = os.dup(1), os.dup(2)
-    with path.open("a") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
 
 
 def run(kind: str, dag_id: str, conf: dict) -> dict:
@@ -52,7 +31,7 @@ def run(kind: str, dag_id: str, conf: dict) -> dict:
             console.print(f"  [dim]done[/] {task_id} [dim]{time.monotonic() - started.get(task_id, time.monotonic()):.1f}s[/]")
 
     console.rule(f"[bold]{dag_id}[/] {json.dumps(conf)}")
-    with airflow_output_to(AIRFLOW_LOG):
+    with output_to(AIRFLOW_LOG):  # the terminal shows progress only
         record = run_dag(dag_id, conf, on_progress=progress)
     for error in record.errors:
         console.print(f"  [red]✗ {error}[/]")

@@ -12,7 +12,6 @@ from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 from airflow.providers.amazon.aws.sensors.sqs import SqsSensor
 from airflow.sdk import DAG, Param, task
 from airflow.sdk.exceptions import AirflowSkipException
-
 from superstore_orchestration import config, steps
 from superstore_orchestration.events import parse_messages
 from superstore_orchestration.factory import step_task

@@ -5,7 +5,6 @@ published tables from the source file alone."""
 from datetime import datetime
 
 from airflow.sdk import DAG, Param, chain
-
 from superstore_orchestration import config, steps
 from superstore_orchestration.factory import step_task
 

@@ -2,8 +2,12 @@
 seconds and XCom result. Used by the demo and the end-to-end tests."""
 
 import logging
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from airflow.dag_processing.dagbag import DagBag
@@ -80,3 +84,20 @@ def run_dag(dag_id: str, conf: dict | None = None, on_progress: Callable[[str, s
             if error := xcom(ti.task_id, "error"):
                 record.errors.append(f"{ti.task_id}: {error}")
     return record
+
+
+@contextmanager
+def output_to(path: Path) -> Iterator[None]:
+    """Sends this process's stdout and stderr (Airflow's task logs) to a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(1), os.dup(2)
+    with path.open("a") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
