@@ -104,6 +104,14 @@ def print_summary(runs: list[dict], published: dict) -> None:
     for step in dict.fromkeys(s for r in runs for s in (x["step"] for x in r["steps"])):
         steps.add_row(step, *(f"{s[step]:.1f}" if step in s else "" for s in seconds))
     console.print(steps)
+
+    latest = next((r["tables"] for r in reversed(runs) if r["tables"]), {})
+    tables = Table(title="Published tables")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, rows in sorted(latest.items()):
+        tables.add_row(name, f"{rows:,}")
+    console.print(tables)
     console.print(
         f"published fact: {published['fact_rows']} rows, sales {published['fact_sales_sum']}, "
         f"profit {published['fact_profit_sum']}"
