@@ -34,10 +34,10 @@ pg_up() {
     as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -o "-p $WAREHOUSE_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
   fi
   psql_admin() { as_postgres psql -h /tmp -p "$WAREHOUSE_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
-  if [ -z "$(psql_admin -c "select 1 from pg_roles where rolname='$WAREHOUSE_USER'")" ]; then
-    psql_admin -c "create role \"$WAREHOUSE_USER\" login createdb password '$WAREHOUSE_PASSWORD'"
-  fi
-  psql_admin -c "alter role \"$WAREHOUSE_USER\" createdb password '$WAREHOUSE_PASSWORD'" >/dev/null
+  # The password goes through stdin, never a command line (process lists).
+  local verb=alter
+  [ -n "$(psql_admin -c "select 1 from pg_roles where rolname='$WAREHOUSE_USER'")" ] || verb=create
+  psql_admin <<< "$verb role \"$WAREHOUSE_USER\" login createdb password '$WAREHOUSE_PASSWORD'" >/dev/null
   if [ -z "$(psql_admin -c "select 1 from pg_database where datname='$WAREHOUSE_DB'")" ]; then
     psql_admin -c "create database \"$WAREHOUSE_DB\" owner \"$WAREHOUSE_USER\""
   fi
