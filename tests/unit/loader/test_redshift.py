@@ -85,6 +85,7 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
     header, rows = kaggle_rows()
     rows = rows[:20]
     rows[0][16] = 'Chair, "deluxe"\nsecond line \ufffd'
+    rows[1][11] = ""  # a postal code left empty
     key = put(s3, unique_key("batch.csv"), to_csv(header, rows).encode())
     connection = RecordingConnection(copy_count=20)
 
@@ -121,11 +122,13 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
 
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
     assert manifest == {"entries": [{"url": f"s3://{bucket}/{data_key}", "mandatory": True}]}
-    validated = list(csv.reader(io.StringIO(s3.get_object(Bucket=bucket, Key=data_key)["Body"].read().decode())))
+    validated_text = s3.get_object(Bucket=bucket, Key=data_key)["Body"].read().decode()
+    validated = list(csv.reader(io.StringIO(validated_text)))
     assert len(validated) == 20
     assert validated[0][:4] == [rows[0][0], rows[0][1], "2016-11-08", "2016-11-11"]
     assert validated[0][16] == 'Chair, "deluxe"\nsecond line \ufffd'
     assert validated[0][21:] == ["b-1", bucket, key, etag, "2"]
+    assert f'"{rows[1][10]}",,"{rows[1][12]}"' in validated_text  # empty, not "": EMPTYASNULL loads NULL
 
 
 def test_a_rejected_load_rolls_back_and_records_the_rejection(settings, s3, lake):

@@ -1,5 +1,6 @@
 """The image's entrypoint: `superstore-loader <command>` (see the README's step contract)."""
 
+import gc
 import json
 from enum import Enum
 
@@ -51,6 +52,9 @@ def load(
     """Validate objects and stage them in one transaction; any bad row loads nothing."""
     lake, s3 = LakeSettings(), s3_client()
     with open_warehouse(WarehouseSettings(), s3, lake) as warehouse:
+        # Modules and clients live until the step exits: spare the garbage
+        # collector walking them again during the load and once more at exit.
+        gc.freeze()
         result = loading.load(
             _parse_keys(keys), batch_id, mode.value, encoding.value, s3=s3, warehouse=warehouse, lake=lake
         )

@@ -175,14 +175,16 @@ def normalize_columns(columns: Sequence[pa.Array]) -> list[pa.Array] | None:
     return normalized
 
 
-# Where each staged row came from; filled by the loader, not the source.
-LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+# Where each staged row came from; filled by the loader, not the source:
+# the object's lineage, the same on every row of an object, then the line.
+OBJECT_LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_batch_id", "varchar(128)"),
     ("_source_bucket", "varchar(256)"),
     ("_source_key", "varchar(1024)"),
     ("_source_etag", "varchar(128)"),
-    ("_source_line", "integer"),
 )
+LINE_COLUMN = ("_source_line", "integer")
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (*OBJECT_LINEAGE_COLUMNS, LINE_COLUMN)
 
 STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     *((column.name, column.kind.sql_type) for column in SOURCE_COLUMNS),

@@ -22,7 +22,9 @@ import pyarrow.csv as pacsv
 from superstore_loader.columns import normalize_columns
 from superstore_loader.validation import HEADER_LINE, Chunk, Layout
 
-BLOCK_BYTES = 4 << 20
+# Big enough to amortize the per-block calls; the memory in flight is a
+# few times this.
+BLOCK_BYTES = 1 << 20
 UTF_8 = "utf-8-sig"  # the name load.py uses for UTF-8 (a byte order mark is allowed)
 _LINE_BREAK = r"\r\n|\r|\n"  # what the csv module counts as a line
 
@@ -57,16 +59,17 @@ def _utf8_blocks(body: BinaryIO, encoding: str) -> Iterator[bytes]:
 
 
 def _line_blocks(body: BinaryIO) -> Iterator[bytes]:
-    """The body in blocks that end after a \\n (the last one as the file ends)."""
+    """The body in blocks that end after a line feed (the last one as the file ends)."""
     rest = b""
     while data := body.read(BLOCK_BYTES):
-        data = rest + data
         cut = data.rfind(b"\n") + 1
-        rest = data[cut:]
+        if cut:
+            yield b"".join((rest, memoryview(data)[:cut]))  # one copy
+            rest = data[cut:]
+        else:
+            rest += data
         if len(rest) > BLOCK_BYTES:
             raise Declined(f"a line longer than {BLOCK_BYTES} bytes")
-        if cut:
-            yield data[:cut]
     if rest:
         yield rest
 
@@ -87,34 +90,36 @@ def _layout(header_line: bytes) -> Layout:
 class _BlockParser:
     def __init__(self, layout: Layout):
         self.layout = layout
-        # A blank line becomes a row of empty values here (the csv module
-        # skips it); no such row passes the checks (Row ID is required), so
-        # the object is declined, and every line break stays accounted for.
+        # A blank line is a row of empty values here (the csv module skips
+        # it), which the checks refuse (Row ID is required): the object is
+        # declined, and every line break of a block ends a row or is in a value.
         self.parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
         self.convert_options = pacsv.ConvertOptions(column_types={name: pa.string() for name in layout.header})
 
     def __call__(self, block: bytes, first_line: int) -> tuple[Chunk, int]:
         """The block's valid rows, and the line the next block starts on."""
-        table = self._parse(block)
-        columns = normalize_columns([table.column(p).chunk(0) for p in self.layout.positions])
+        in_file = self._parse(block)
+        columns = normalize_columns([in_file[p] for p in self.layout.positions])
         if columns is None:
             raise Declined("a value fails its column check")
         breaks = _line_breaks(block)
-        lines, breaks_in_values = _first_lines(table, breaks, block.endswith((b"\n", b"\r")), first_line)
+        lines, breaks_in_values = _first_lines(in_file, breaks, block.endswith((b"\n", b"\r")), first_line)
         plain = not breaks_in_values and b"\\" not in block and b"\t" not in block
         return Chunk(columns, lines, plain), first_line + breaks
 
-    def _parse(self, block: bytes) -> pa.Table:
-        # One Arrow block per call, so each column is a single array.
+    def _parse(self, block: bytes) -> list[pa.Array]:
+        """The block's columns in file order."""
+        # The block as one Arrow block: each column is one array (nothing to concatenate).
         read_options = pacsv.ReadOptions(column_names=self.layout.header, use_threads=False, block_size=len(block))
         try:
-            return pacsv.read_csv(
+            table = pacsv.read_csv(
                 pa.py_buffer(block), read_options=read_options,
                 parse_options=self.parse_options, convert_options=self.convert_options,
             )  # fmt: skip
-        except pa.ArrowInvalid as error:
+        except pa.ArrowInvalid:
             block.decode("utf-8")  # not UTF-8 at all: raise UnicodeDecodeError, as the exact path would
-            raise Declined(f"Arrow cannot parse a block ({error})") from None
+            raise Declined("Arrow cannot parse a block") from None  # its message quotes data: not logged
+        return [column.chunk(0) for column in table.combine_chunks().columns]
 
 
 def _line_breaks(block: bytes) -> int:
@@ -123,18 +128,18 @@ def _line_breaks(block: bytes) -> int:
     return block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
 
 
-def _first_lines(table: pa.Table, breaks: int, terminated: bool, first_line: int) -> tuple[pa.Array, int]:
+def _first_lines(columns: list[pa.Array], breaks: int, terminated: bool, first_line: int) -> tuple[pa.Array, int]:
     """The line each row starts on, and the line breaks inside values.
 
     Every line break of the block ends a row (a blank line is a row too),
     except the file's last line may have none, or lies inside a quoted
     value; counting those tells each row's first line exactly."""
-    rows = table.num_rows
+    rows = len(columns[0])
     row_ends = rows if terminated else rows - 1
     if breaks == row_ends:  # one line per row: the usual case
         steps, inside = pa.repeat(pa.scalar(1, pa.int64()), rows), 0
     else:
-        in_values = reduce(pc.add, (pc.count_substring_regex(c, _LINE_BREAK) for c in table.columns))
+        in_values = reduce(pc.add, (pc.count_substring_regex(values, _LINE_BREAK) for values in columns))
         inside = pc.sum(in_values).as_py()
         if breaks != row_ends + inside:  # e.g. a block cut inside a quoted value
             raise Declined("line breaks that end no row")

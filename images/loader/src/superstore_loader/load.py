@@ -6,6 +6,11 @@ ledger rows: a bad row anywhere loads nothing. Each object version
 ledger says are published and refuses versions it already rejected. The
 staging table holds one run's batch: it is emptied first, and a rejected
 batch stays there for inspection until the next run.
+
+Each object is read by the fast path (Arrow, fast_path.py) when it can vouch
+for it, else by the exact path (csv module, validation.py), which also names
+every bad row. Chunks are read, parsed and checked in a worker thread while
+the warehouse takes the previous ones.
 """
 
 import decimal
