@@ -32,7 +32,7 @@ def incremental_load(key: str, batch_id: str) -> list[tuple[str, ...]]:
         ("loader", "load", "--keys", json.dumps([key]), "--batch-id", batch_id, "--mode", "incremental"),
         ("dbt", "build", "--mode", "incremental"),
         ("loader", "drop-staging"),
-        ("soda", "scan"),
+        ("soda", "scan", "--batch-id", batch_id),
     ]
 
 

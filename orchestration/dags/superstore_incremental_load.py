@@ -90,7 +90,7 @@ with DAG(
     load = step_task(steps.LOAD_INCREMENTAL)
     build = step_task(steps.BUILD_INCREMENTAL)
     drop_staging = step_task(steps.DROP_STAGING)
-    scan = step_task(steps.SCAN)
+    scan = step_task(steps.SCAN_INCREMENTAL)
 
     should_generate() >> generate >> wait_for_batch >> batch >> create_schemas >> load >> build
     build >> [ack(), drop_staging]

@@ -133,4 +133,11 @@ BUILD_INCREMENTAL = Step(
     doc="dbt build: audit the batch (write-audit-publish), then merge it into the star schema.",
 )
 
-ALL_STEPS = (*INITIAL_LOAD, GENERATE, LOAD_INCREMENTAL, BUILD_INCREMENTAL)
+SCAN_INCREMENTAL = Step(
+    "scan",
+    "soda",
+    ("scan", "--batch-id", "{{ " + _xcom("take_batch", "batch_id") + " }}"),
+    doc="Soda checks on the published star schema: per-row checks on the rows this batch wrote.",
+)
+
+ALL_STEPS = (*INITIAL_LOAD, GENERATE, LOAD_INCREMENTAL, BUILD_INCREMENTAL, SCAN_INCREMENTAL)

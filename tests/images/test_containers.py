@@ -106,7 +106,7 @@ def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, 
     batch = parse_messages(messages, os.environ["RAW_BUCKET"], os.environ["INCOMING_PREFIX"])
     assert batch.keys == [generated["key"]]
     results["take_batch"] = batch.as_xcom()
-    for step in (steps.CREATE_SCHEMAS, steps.LOAD_INCREMENTAL, steps.BUILD_INCREMENTAL, steps.DROP_STAGING, steps.SCAN):
+    for step in (steps.CREATE_SCHEMAS, steps.LOAD_INCREMENTAL, steps.BUILD_INCREMENTAL, steps.DROP_STAGING, steps.SCAN_INCREMENTAL):
         results[step.task_id] = run_step(images[step.image], step, render(step, results, params), tmp_path)
     assert results["load"]["loaded_rows"] == 300 and results["scan"]["failed"] == 0
     with connect() as conn:

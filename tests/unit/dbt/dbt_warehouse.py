@@ -116,6 +116,10 @@ class Warehouse:
         with self.connect() as conn, conn.cursor(row_factory=namedtuple_row) as cursor:
             return cursor.execute(query, params).fetchall()
 
+    def execute(self, statement: str, *params: object) -> None:
+        with self.connect() as conn:
+            conn.execute(statement.format(published=self.published, staging=self.staging, ops=self.ops), params)
+
     def value(self, query: str, *params: object) -> object:
         return self.rows(query, *params)[0][0]
 

@@ -1,6 +1,7 @@
 """superstore-dbt build on the real data set, then hand-made incremental
 batches: a good one, its replay, and bad ones the batch checks must stop."""
 
+import json
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -50,6 +51,20 @@ BATCH = [
 
 def project_files() -> set[str]:
     return {str(path.relative_to(PROJECT_DIR)) for path in PROJECT_DIR.rglob("*")}
+
+
+def mart_tests(run) -> dict[str, tuple[str, str]]:
+    """Each mart test of a build: its name -> (the mart it tests, the SQL it ran)."""
+    manifest = json.loads((run.target_dir / "manifest.json").read_text())
+    ran = run.target_dir / "run" / "superstore"
+    return {
+        node["name"]: (
+            node["attached_node"].split(".")[-1],
+            (ran / node["original_file_path"] / node["path"]).read_text(),
+        )
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node["fqn"][1] == "marts"
+    }
 
 
 def ledger(warehouse: Warehouse, key: str) -> tuple[str, str | None]:
@@ -224,6 +239,19 @@ def test_postgres_marts_have_a_unique_index_on_their_key(initial_load, warehouse
     )
 
 
+def test_the_fact_has_indexes_for_the_lookups_of_one_batch(initial_load, warehouse):
+    indexed = warehouse.rows(
+        "select indexdef from pg_indexes where schemaname = %s and tablename = 'fct_sales'", warehouse.published
+    )
+    assert {definition.rsplit("(", 1)[1].rstrip(")") for (definition,) in indexed} >= {"order_key", "batch_id"}
+
+
+def test_a_full_refresh_tests_whole_tables(initial_rerun):
+    tests = mart_tests(initial_rerun.run)
+    assert len(tests) == 27
+    assert not [name for name, (_, sql) in tests.items() if "stg_orders" in sql]
+
+
 def test_rerunning_the_initial_load_changes_nothing(initial_rerun):
     assert initial_rerun.run.returncode == 0, initial_rerun.run.stderr
     assert initial_rerun.after == initial_rerun.before
@@ -276,6 +304,18 @@ def test_customer_at_the_same_address_keeps_her_version(incremental, history_bef
     assert [key for line, key in lines.items() if line not in old_lines] == [versions[-1].customer_key]
 
 
+def test_an_incremental_run_tests_only_the_rows_it_merged(incremental, warehouse):
+    batch_lines = "where batch_id in ('batch-1')"
+    staged_keys = f'"{warehouse.staging}"."stg_orders"'
+    for name, (mart, sql) in mart_tests(incremental.run).items():
+        if mart == "fct_sales":
+            assert batch_lines in sql, name
+        elif mart == "dim_dates":  # a fixed calendar, read whole
+            assert "dbt_subquery" not in sql, name
+        else:
+            assert staged_keys in sql, name
+
+
 def test_replaying_a_batch_changes_nothing(replay, warehouse):
     assert replay.run.returncode == 0, replay.run.stderr
     assert replay.after == replay.before
@@ -307,3 +347,19 @@ def test_an_order_sent_again_is_not_published_twice(rejected, warehouse):
     assert bad.after == bad.before
     status, reason = ledger(warehouse, "incoming/resent.csv")
     assert status == "rejected" and "stg_orders_order_ids_not_yet_published" in reason
+
+
+def test_mart_tests_read_the_batch_rows_and_no_older_ones(rejected, warehouse):
+    # An older line pointing at no product: an incremental run does not read it.
+    old_line = warehouse.value("select min(order_line_key) from {published}.fct_sales where batch_id = 'initial-1'")
+    warehouse.execute(
+        "update {published}.fct_sales set product_key = 'no-such-product' where order_line_key = %s", old_line
+    )
+    # The batch passes its checks, but is shipped after the last day of dim_dates.
+    late = replace(BATCH[0], order_id="CA-2035-990005", order_date=date(2035, 12, 31), ship_date=date(2036, 1, 2))
+
+    bad = rejected([late], "incoming/shipped-past-the-calendar.csv")
+
+    assert bad.run.stderr.strip() == (
+        "error: 1 check failed, batch not published: relationships_fct_sales_ship_date_key__date_key__ref_dim_dates_"
+    )

@@ -21,20 +21,21 @@ PUBLISHED_SCHEMA = "soda_test_analytics"
 ENTRYPOINT = Path(sys.executable).with_name("superstore-soda")
 
 # A clean star schema: two customers (one moved: two versions, one current),
-# two products, three orders, four lines.
+# two products, three orders, four lines. The last line, its order and the
+# customer's second version come from a later batch.
 CLEAN_TABLES = """
 create table dim_customers (
     customer_key text, customer_id text, customer_name text, segment text, country text, city text,
     state text, postal_code text, region text, version_number int, valid_from date, valid_to date,
-    is_current boolean
+    is_current boolean, batch_id text
 );
 insert into dim_customers values
     ('c1-1', 'CG-12520', 'Claire Gute', 'Consumer', 'United States', 'Henderson', 'Kentucky', '42420', 'South',
-     1, '2016-11-08', '2017-06-12', false),
+     1, '2016-11-08', '2017-06-12', false, 'initial'),
     ('c1-2', 'CG-12520', 'Claire Gute', 'Consumer', 'United States', 'Seattle', 'Washington', '98103', 'West',
-     2, '2017-06-12', null, true),
+     2, '2017-06-12', null, true, 'gen-20170612-abc'),
     ('c2-1', 'DV-13045', 'Darrin Van Huff', 'Corporate', 'United States', 'Los Angeles', 'California', '90036',
-     'West', 1, '2016-06-12', null, true);
+     'West', 1, '2016-06-12', null, true, 'initial');
 
 create table dim_products (product_key text, product_id text, product_name text, category text, sub_category text);
 insert into dim_products values

@@ -9,6 +9,7 @@ from superstore_common.settings import WarehouseSettings
 from superstore_soda.scanner import data_source_configuration, run_scan
 
 CHECKS = 27  # in checks/published.yml
+LATER_BATCH = "gen-20170612-abc"  # wrote line l4, order o3 and customer version c1-2 (conftest)
 
 
 def test_a_clean_star_schema_passes(warehouse, soda_scan, step_env):
@@ -83,6 +84,63 @@ def test_several_failures_are_named_in_one_line(warehouse, soda_scan):
     assert run.error_line == (
         "error: 2 checks failed: fct_sales product_key exists in dim_products; fct_sales quantity between 1 and 1000"
     )
+
+
+def test_a_batch_scan_runs_every_check(warehouse, soda_scan):
+    run = soda_scan("--batch-id", LATER_BATCH)
+
+    assert run.returncode == 0, run.stderr
+    assert run.result == {**run.result, "passed": CHECKS, "failed": 0, "errors": 0, "batch_id": LATER_BATCH}
+
+
+@pytest.mark.parametrize(
+    ("spoil", "failing_check"),
+    [
+        # per-row checks, on the batch's rows
+        ("update fct_sales set quantity = 0 where order_line_key = 'l4'", "fct_sales quantity between 1 and 1000"),
+        ("update fct_sales set product_key = null where order_line_key = 'l4'", "fct_sales product_key is set"),
+        (
+            "update fct_sales set customer_key = 'c9-1' where order_line_key = 'l4'",
+            "fct_sales customer_key exists in dim_customers",
+        ),
+        # an older row carrying a key the batch wrote
+        (
+            "update fct_sales set order_line_key = 'l4' where order_line_key = 'l1'",
+            "fct_sales order_line_key is unique",
+        ),
+        ("insert into dim_orders select * from dim_orders where order_key = 'o3'", "dim_orders order_key is unique"),
+        # table-level checks, on whole tables
+        ("update fct_sales set order_line_key = null where order_line_key = 'l1'", "fct_sales order_line_key is set"),
+        (
+            "update dim_customers set is_current = false where customer_key = 'c2-1'",
+            "dim_customers has one current version per customer",
+        ),
+    ],
+)
+def test_a_batch_scan_fails_on_what_the_batch_wrote_and_on_table_checks(warehouse, soda_scan, spoil, failing_check):
+    warehouse(spoil)
+
+    run = soda_scan("--batch-id", LATER_BATCH)
+
+    assert run.returncode == 1
+    assert run.error_line == f"error: 1 check failed: {failing_check}"
+
+
+def test_a_batch_scan_reads_no_row_of_other_batches(warehouse, soda_scan):
+    warehouse(
+        "update fct_sales set quantity = 0, customer_key = 'c9-1' where order_line_key = 'l1';"
+        "insert into dim_orders select * from dim_orders where order_key = 'o2'"
+    )
+
+    assert soda_scan("--batch-id", LATER_BATCH).returncode == 0
+    assert soda_scan().result["failed"] == 3
+
+
+def test_a_batch_id_that_is_not_one_is_refused(soda_scan):
+    run = soda_scan("--batch-id", "x' or '1' = '1")
+
+    assert run.returncode == 1
+    assert run.error_line == "error: not a batch id: \"x' or '1' = '1\" (letters, digits and ._:+- only, at most 128)"
 
 
 def test_a_missing_table_is_a_scan_error(warehouse, soda_scan):

@@ -50,10 +50,10 @@ class ScanReport:
         }
 
     def failure(self) -> str | None:
-        """One line naming what failed, None when the scan passed (warnings
-        do not fail it)."""
+        """One line naming what failed (in name order: Soda's order follows
+        its queries), None when the scan passed (warnings do not fail it)."""
         problems = []
-        if failed := [check.name for check in self.checks if check.outcome == "fail"]:
+        if failed := sorted(check.name for check in self.checks if check.outcome == "fail"):
             problems.append(f"{len(failed)} check{'s' if len(failed) > 1 else ''} failed: {'; '.join(failed)}")
         if self.errors:
             more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
@@ -83,13 +83,19 @@ def data_source_configuration(settings: WarehouseSettings) -> str:
     return json.dumps({f"data_source {DATA_SOURCE}": source})
 
 
-def run_scan(checks_file: Path, settings: WarehouseSettings) -> ScanReport:
+def scan_variables(settings: WarehouseSettings, batch_id: str | None) -> dict[str, str]:
+    """What the checks files read: ${schema}, the published schema, and
+    ${batch_id}, the batch whose rows the per-row checks read ('': every row)."""
+    return {"schema": settings.published_schema, "batch_id": batch_id or ""}
+
+
+def run_scan(checks_file: Path, settings: WarehouseSettings, batch_id: str | None = None) -> ScanReport:
     started = time.monotonic()
     scan = Scan()
     scan.disable_telemetry()
     scan.set_data_source_name(DATA_SOURCE)
     scan.add_configuration_yaml_str(data_source_configuration(settings))
-    scan.add_variables({"schema": settings.published_schema})
+    scan.add_variables(scan_variables(settings, batch_id))
     scan.add_sodacl_yaml_file(str(checks_file))
     scan.execute()
     results = scan.get_scan_results()

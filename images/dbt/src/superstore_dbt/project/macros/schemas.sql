@@ -25,9 +25,15 @@
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set model = graph.nodes.values()
+    {%- set model = model_node(model_name) -%}
+    {{ return(adapter.get_relation(database=model.database, schema=model.schema, identifier=model.alias)) }}
+{%- endmacro %}
+
+
+{#- A model of this project, from the graph (call when `execute`). -#}
+{% macro model_node(model_name) -%}
+    {{ return(graph.nodes.values()
         | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', model_name)
-        | first -%}
-    {{ return(adapter.get_relation(database=model.database, schema=model.schema, identifier=model.alias)) }}
+        | first) }}
 {%- endmacro %}

@@ -1,9 +1,9 @@
 -- Products. Grain: one row per distinct (product_id, product_name), because
 -- the source reuses a Product ID for several names (32 ids in the Kaggle
--- file), so product_id alone is no key. product_key = surrogate_key(
--- product_id, product_name) is unique by construction. Category and
--- sub-category come from the product's latest order line; an incremental
--- batch that sells the product again updates them.
+-- file), so product_id alone is no key. product_key (from stg_orders) =
+-- surrogate_key(product_id, product_name) is unique by construction.
+-- Category and sub-category come from the product's latest order line; an
+-- incremental batch that sells the product again updates them.
 {{ config(
     unique_key='product_key',
     **physical_layout('product_key', dist='all')
@@ -13,12 +13,13 @@ with latest_lines as (
     select *
     from (
         select
+            product_key,
             product_id,
             product_name,
             category,
             sub_category,
             row_number() over (
-                partition by product_id, product_name
+                partition by product_key
                 order by order_date desc, order_id desc, order_line_number desc
             ) as recency
         from {{ ref('stg_orders') }}
@@ -27,7 +28,7 @@ with latest_lines as (
 )
 
 select
-    {{ surrogate_key(['product_id', 'product_name']) }} as product_key,
+    product_key,
     product_id,
     product_name,
     category,

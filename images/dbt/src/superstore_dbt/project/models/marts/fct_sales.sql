@@ -2,10 +2,12 @@
 -- points at the customer version its order belongs to, so history stays
 -- true: lines of earlier orders keep pointing at the version they were sold
 -- under. loaded_at is when the line was first published; replays and
--- rebuilds keep it, so re-running a load changes nothing.
+-- rebuilds keep it, so re-running a load changes nothing. Lookups: order_key
+-- for the check that an order is not published twice; batch_id for the tests
+-- of an incremental run and the Soda scan of one batch (scan --batch-id).
 {{ config(
     unique_key='order_line_key',
-    **physical_layout('order_line_key', lookups=['order_key'], dist='order_key', sort=['order_date_key'])
+    **physical_layout('order_line_key', lookups=['order_key', 'batch_id'], dist='order_key', sort=['order_date_key'])
 ) }}
 -- Built after the dimensions, so that a failed dimension skips the facts
 -- instead of publishing lines whose keys point nowhere.
@@ -35,7 +37,7 @@ select
     lines.order_line_key,
     lines.order_key,
     {{ surrogate_key(['order_customer_versions.customer_id', 'order_customer_versions.version_number']) }} as customer_key,
-    {{ surrogate_key(['lines.product_id', 'lines.product_name']) }} as product_key,
+    lines.product_key,
     {{ date_key('lines.order_date') }} as order_date_key,
     {{ date_key('lines.ship_date') }} as ship_date_key,
     lines.sales,

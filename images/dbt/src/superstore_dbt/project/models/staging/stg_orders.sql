@@ -45,5 +45,7 @@ numbered as (
 select
     {{ surrogate_key(['order_id', 'order_line_number']) }} as order_line_key,
     {{ surrogate_key(['order_id']) }} as order_key,
+    -- a Product ID can carry several names, see dim_products
+    {{ surrogate_key(['product_id', 'product_name']) }} as product_key,
     numbered.*
 from numbered
