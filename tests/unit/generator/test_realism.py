@@ -30,7 +30,7 @@ def reference(reference_uri: str) -> CsvReference:
 @pytest.fixture(scope="module")
 def batch_rows(reference: CsvReference) -> list[dict[str, str]]:
     spec = BatchSpec(rows=ROWS, seed=2024, as_of=AS_OF, reference=reference.name)
-    text = csv_fields(HEADER) + "\n" + "".join(Batch.from_reference(spec, reference).chunks())
+    text = csv_fields(HEADER) + "\n" + b"".join(Batch(spec, reference).chunks()).decode("utf-8")
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 

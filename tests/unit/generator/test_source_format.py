@@ -1,9 +1,16 @@
-"""Amounts and dates written like the source's."""
+"""Amounts, dates and fields written like the source's; dates read in both
+formats the data set comes in."""
 
 from datetime import date
 
 import pytest
-from superstore_generator.source_format import format_date, format_ten_thousandths
+from superstore_generator.source_format import (
+    as_bytes_text,
+    csv_fields,
+    format_date,
+    format_ten_thousandths,
+    parse_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,3 +35,38 @@ def test_amounts_are_exact_decimals(value, min_places, text):
 def test_dates_are_us_dates_without_leading_zeros():
     assert format_date(date(2016, 11, 8)) == "11/8/2016"
     assert format_date(date(2024, 1, 3)) == "1/3/2024"
+
+
+@pytest.mark.parametrize("text", ["11/8/2016", "11/08/2016", "2016-11-08"])
+def test_dates_are_read_in_us_and_iso_format(text):
+    assert parse_date(text) == date(2016, 11, 8)
+
+
+@pytest.mark.parametrize("text", ["2016-11-8", "8.11.2016", "11/8/16", "2016-02-30", ""])
+def test_other_dates_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        (("CG-12520", "Claire Gute"), "CG-12520,Claire Gute"),
+        (("Hon Deluxe Chairs, Rounded Back", "x"), '"Hon Deluxe Chairs, Rounded Back",x'),
+        (('Eldon 12" Shelf', "x"), '"Eldon 12"" Shelf",x'),
+        (("two\nlines", "carriage\rreturn"), '"two\nlines","carriage\rreturn"'),
+        (("", "empty first"), ",empty first"),
+    ],
+)
+def test_fields_are_quoted_where_needed(values, fragment):
+    assert csv_fields(values) == fragment
+
+
+def test_output_text_holds_utf8_bytes_one_per_character():
+    name = "Tenex Chairmats \ufffd Hard Floors"
+
+    text = as_bytes_text(name)
+
+    assert len(text) == len(name.encode("utf-8"))
+    assert text.encode("latin-1") == name.encode("utf-8")
+    assert as_bytes_text("plain ASCII") == "plain ASCII"

@@ -61,9 +61,9 @@ def generate(
         reannounce(lake.raw_bucket, key, totals)
         log.info("s3://%s/%s exists: batch already generated, re-announced", lake.raw_bucket, key)
     else:
-        batch = Batch.from_reference(spec, source)
-        upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=batch.totals)
+        batch = Batch(spec, source)
         totals = batch.totals()
+        upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=totals)
         log.info("wrote %d rows to s3://%s/%s", rows, lake.raw_bucket, key)
     write_result(
         {**result, "rows": int(totals["rows"]), "sales_sum": totals["sales-sum"], "profit_sum": totals["profit-sum"]}

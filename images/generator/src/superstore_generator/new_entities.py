@@ -14,8 +14,6 @@ from superstore_generator.profile import Customer, Product, Profile
 POOL_SIZE = 300
 CUSTOMER_NUMBERS = range(10_000, 100_000)  # 'CG-12520'
 PRODUCT_NUMBERS = range(10_000_000, 11_000_000)  # 'FUR-BO-10001798'
-# A new product costs about what similar products of its sub-category cost.
-PRICE_SPREAD = (0.8, 1.25)
 MOVE_ATTEMPTS = 20
 ID_ATTEMPTS = 1_000
 
@@ -60,17 +58,16 @@ class NewEntities:
                 return Customer(customer.customer_id, customer.name, customer.segment, location)
         return customer  # the reference knows a single place
 
-    def product(self, like: Product) -> Product:
-        """A new product of the same sub-category as `like`, priced around it."""
+    def product(self, like: Product, list_price_cents: int) -> Product:
+        """A new product of the same sub-category and margin as `like`."""
         prefix = like.product_id.rsplit("-", 1)[0]  # 'OFF-PA'
         name = f"{self.rng.choice(self.brands)} {self.rng.choice(self.styles)} {_singular(like.sub_category)}"
-        price = max(1, round(like.list_price_cents * self.rng.uniform(*PRICE_SPREAD)))
         return Product(
             product_id=self._new_id(prefix, PRODUCT_NUMBERS, self.product_ids),
             name=name,
             category=like.category,
             sub_category=like.sub_category,
-            list_price_cents=price,
+            list_price_cents=list_price_cents,
             margin_percent=like.margin_percent,
         )
 

@@ -15,8 +15,7 @@ price, whatever the discount).
 import random
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable
-from copy import copy
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
@@ -25,7 +24,6 @@ from typing import Generic, TypeVar
 from superstore_common.step import StepError
 
 T = TypeVar("T", bound=Hashable)
-U = TypeVar("U")
 
 
 @dataclass(frozen=True, order=True)
@@ -98,9 +96,9 @@ class ProductSales:
 
 
 class Distribution(Generic[T]):
-    """Values with their observed weights, sampled by bisecting cumulative
-    weights: the algorithm of `random.choices`, without its per-call set-up
-    (sampling is most of the generator's work)."""
+    """Values with their observed weights. Batches draw from them in bulk
+    (`sampling.DrawTable` over `cum_weights`); `sample` draws one value, by
+    bisecting the cumulative weights like `random.choices`."""
 
     def __init__(self, counts: Counter[T]):
         if not counts:
@@ -108,29 +106,11 @@ class Distribution(Generic[T]):
         # Sorted, so that the same counts give the same draws whatever order
         # the reference delivered them in.
         self.values = sorted(counts)
-        # Floats: bisect compares them with the float draw much faster than
-        # ints (counts stay exact below 2**53).
         self.cum_weights = [float(weight) for weight in accumulate(counts[value] for value in self.values)]
         self.total = self.cum_weights[-1]
-        self._last = len(self.values) - 1
 
     def sample(self, rng: random.Random) -> T:
-        return self.values[bisect_right(self.cum_weights, rng.random() * self.total, 0, self._last)]
-
-    def sample_many(self, rng: random.Random, k: int) -> list[T]:
-        values = self.values
-        return [values[position] for position in self.sample_positions(rng, k)]
-
-    def sample_positions(self, rng: random.Random, k: int) -> list[int]:
-        """k draws, as positions in `values`."""
-        cum_weights, total, last, draw = self.cum_weights, self.total, self._last, rng.random
-        return [bisect_right(cum_weights, draw() * total, 0, last) for _ in range(k)]
-
-    def map(self, convert: Callable[[T], U]) -> "Distribution[U]":
-        """The same weights over converted values (e.g. pre-rendered ones)."""
-        mapped = copy(self)
-        mapped.values = [convert(value) for value in self.values]
-        return mapped
+        return self.values[bisect_right(self.cum_weights, rng.random() * self.total, 0, len(self.values) - 1)]
 
 
 @dataclass

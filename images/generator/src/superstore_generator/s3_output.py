@@ -1,53 +1,96 @@
-"""Writes a batch to S3 as a CSV in the source format, in constant memory:
-text streams into a spooled temporary file (memory up to one part, then
-disk), which is uploaded one part at a time once complete. The object
-appears atomically, and its metadata can hold the batch's totals, known only
-after the last line."""
+"""Writes a batch to S3 as a CSV in the source format, while it is being
+generated and in constant memory: the text goes into part buffers, used in
+turn, that a background thread uploads as the next parts are made. The
+object appears atomically (a single put, or a multipart upload completed
+once every part is up) with its metadata, which the caller knows in
+advance."""
 
-import io
-from collections.abc import Callable, Iterable, Mapping
-from tempfile import SpooledTemporaryFile
-from typing import IO
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain, count, islice
 
 from botocore.exceptions import ClientError
 from superstore_common.s3 import s3_client
 
-from superstore_generator.source_format import HEADER, csv_fields
+from superstore_generator.source_format import HEADER, as_bytes_text, csv_fields
 
 PART_BYTES = 8 * 1024 * 1024  # S3 allows 10,000 parts: batches up to 80 GB
+# Parts in memory at once: one being made, the others uploading or queued.
+# Their buffers are made once and reused: memory stays flat, and the heap
+# does not fragment under buffers of ever-changing sizes.
+PARTS_IN_MEMORY = 3
+UPLOAD_THREADS = 2
 
 
-def upload_csv(bucket: str, key: str, text_chunks: Iterable[str], metadata: Callable[[], Mapping[str, str]]) -> None:
-    """Upload the header and `text_chunks` (whole CSV lines, line ends
-    included); `metadata` is asked once every line is written and stored
-    with the object."""
-    with SpooledTemporaryFile(max_size=PART_BYTES) as spool:
-        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        text.write(csv_fields(HEADER) + "\n")
-        text.writelines(text_chunks)
-        text.flush()
-        text.detach()
-        size = spool.tell()
-        spool.seek(0)
-        attributes = {"ContentType": "text/csv; charset=utf-8", "Metadata": dict(metadata())}
-        if size <= PART_BYTES:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=spool.read(), **attributes)
-        else:
-            _upload_in_parts(spool, bucket, key, attributes)
+def upload_csv(bucket: str, key: str, chunks: Iterable[bytes], metadata: Mapping[str, str]) -> None:
+    """Upload the header and `chunks` (whole CSV lines, UTF-8), with
+    `metadata` stored with the object."""
+    header = (as_bytes_text(csv_fields(HEADER)) + "\n").encode("latin-1")
+    attributes = {"ContentType": "text/csv; charset=utf-8", "Metadata": dict(metadata)}
+    parts = _parts(chain([header], chunks))
+    read_ahead = list(islice(parts, 2))  # one part: a plain put, more: a multipart upload
+    if len(read_ahead) == 1:
+        s3_client().put_object(Bucket=bucket, Key=key, Body=read_ahead[0], **attributes)
+    else:
+        _upload_in_parts(chain(read_ahead, parts), bucket, key, attributes)
 
 
-def _upload_in_parts(file: IO[bytes], bucket: str, key: str, attributes: dict) -> None:
+def _parts(chunks: Iterable[bytes]) -> Iterator[bytearray]:
+    """The chunks cut into parts of PART_BYTES, the last one shorter. Parts
+    are written into PARTS_IN_MEMORY buffers in turn: a part must be
+    uploaded before the part PARTS_IN_MEMORY after it is asked for."""
+    buffers: list[bytearray] = []
+    number, filled = 0, 0
+    for chunk in chunks:
+        rest = memoryview(chunk)
+        while rest:
+            if number == len(buffers) < PARTS_IN_MEMORY:
+                buffers.append(bytearray())  # grows as the first parts are written
+            buffer = buffers[number % PARTS_IN_MEMORY]
+            taken = rest[: PART_BYTES - filled]
+            buffer[filled : filled + len(taken)] = taken
+            filled += len(taken)
+            rest = rest[len(taken) :]
+            if filled == PART_BYTES:
+                yield buffer
+                number, filled = number + 1, 0
+    if filled:
+        yield buffers[number % PARTS_IN_MEMORY][:filled]
+
+
+def _upload_in_parts(parts: Iterator[bytearray], bucket: str, key: str, attributes: dict) -> None:
     s3 = s3_client()
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **attributes)["UploadId"]
+    # Parts carry a CRC32 (botocore's default), kept by S3 as the object's
+    # composite checksum.
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32", **attributes)["UploadId"]
+
+    def upload(number: int, body: bytearray) -> dict:
+        sent = s3.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, ChecksumAlgorithm="CRC32"
+        )
+        return {"PartNumber": number, "ETag": sent["ETag"], "ChecksumCRC32": sent["ChecksumCRC32"]}
+
+    # One thread: parts go up in order, each while the next ones are made.
+    uploader = ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="upload")
     try:
-        parts = []
-        for number, body in enumerate(iter(lambda: file.read(PART_BYTES), b""), start=1):
-            etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)["ETag"]
-            parts.append({"PartNumber": number, "ETag": etag})
-        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+        waiting: deque[Future[dict]] = deque()
+        uploaded = []
+        for number in count(start=1):
+            if len(waiting) == PARTS_IN_MEMORY:
+                # frees a buffer for the next part; an upload error stops generating here
+                uploaded.append(waiting.popleft().result())
+            if (body := next(parts, None)) is None:
+                break
+            waiting.append(uploader.submit(upload, number, body))
+        uploaded.extend(future.result() for future in waiting)
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": uploaded})
     except BaseException:
+        uploader.shutdown(cancel_futures=True)  # drops the queued parts, lets the one on its way end
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
+    finally:
+        uploader.shutdown()
 
 
 def stored_metadata(bucket: str, key: str) -> dict[str, str] | None:

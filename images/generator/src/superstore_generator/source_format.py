@@ -1,22 +1,43 @@
-"""The Superstore source CSV format: header, US dates, decimal amounts."""
+"""The Superstore source CSV format: header, dates, decimal amounts."""
 
 import csv
 import io
-from collections.abc import Iterable
-from datetime import date, datetime
+import re
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
 
 HEADER = (
     "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,"
     "Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
 ).split(",")
 
+# What the loader accepts too: the source's 11/8/2016, and 2016-11-08 (the
+# ISO-dated copy of the data set).
+_US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_QUOTE_OR_LINE_BREAK = re.compile(r'["\r\n]')
 
-def csv_fields(values: Iterable[str]) -> str:
+
+def csv_fields(values: Sequence[str]) -> str:
     """Values as one CSV fragment (quoted where needed, no line end), to be
     joined with other fragments into a line."""
+    joined = ",".join(values)
+    if joined.count(",") == len(values) - 1 and not _QUOTE_OR_LINE_BREAK.search(joined):
+        return joined  # the rule: no value holds a comma, a quote or a line break
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(values)
-    return buffer.getvalue()
+    # Values holding a character of the line terminator get quoted.
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue().removesuffix("\r\n")
+
+
+def as_bytes_text(text: str) -> str:
+    """`text`'s UTF-8 bytes, one character per byte (latin-1). Output is built
+    from fragments in this form: joined, they stay one byte per character
+    even when a product name holds a U+FFFD, and encode to the UTF-8 file
+    with `.encode("latin-1")`, a plain copy (a real UTF-8 encode of such
+    text costs about as much as generating it)."""
+    return text.encode("utf-8").decode("latin-1")
 
 
 def format_date(day: date) -> str:
@@ -24,8 +45,16 @@ def format_date(day: date) -> str:
     return f"{day.month}/{day.day}/{day.year}"
 
 
+@cache  # a file holds a few thousand distinct dates at most
 def parse_date(text: str) -> date:
-    return datetime.strptime(text, "%m/%d/%Y").date()
+    """M/D/YYYY (the source's) or YYYY-MM-DD."""
+    if match := _US_DATE.fullmatch(text):
+        month, day, year = map(int, match.groups())
+    elif match := _ISO_DATE.fullmatch(text):
+        year, month, day = map(int, match.groups())
+    else:
+        raise ValueError(f"unparseable date {text!r} (expected M/D/YYYY or YYYY-MM-DD)")
+    return date(year, month, day)
 
 
 def format_ten_thousandths(value: int, min_places: int = 0) -> str:
