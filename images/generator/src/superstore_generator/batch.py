@@ -24,6 +24,8 @@ from superstore_generator.spec import BatchSpec
 
 __all__ = ["Batch", "BatchSpec"]
 
+SPOOL_BUFFER_BYTES = 1024 * 1024
+
 
 class Batch:
     def __init__(self, spec: BatchSpec, reference: Reference):
@@ -62,7 +64,8 @@ class Batch:
 
     def _draw_lines(self) -> dict[str, str]:
         spec = self.spec
-        self._drawn_lines = tempfile.TemporaryFile()
+        # Read back in few system calls: each lets the upload threads take the GIL.
+        self._drawn_lines = tempfile.TemporaryFile(buffering=SPOOL_BUFFER_BYTES)
         sales = profit = 0
         for block in line_blocks(self.kinds, spec.random_stream("lines"), spec.rows, spec.new_product_share):
             block_sales, block_profit = self.kinds.amounts(block)

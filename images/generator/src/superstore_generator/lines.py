@@ -17,7 +17,7 @@ from superstore_generator.profile import Product, Profile
 from superstore_generator.sampling import DrawTable, random_hits
 from superstore_generator.source_format import as_bytes_text, csv_fields, format_ten_thousandths
 
-LINES_PER_BLOCK = 8192
+LINES_PER_BLOCK = 4096
 # A new product costs about what similar products of its sub-category cost.
 PRICE_SPREAD = (0.8, 1.25)
 
@@ -93,7 +93,8 @@ class LineKinds:
         return product, discount, self.quantities[quantity]
 
     def amounts(self, block: LineBlock) -> tuple[int, int]:
-        """The block's (sales, profit) in 1/10,000 dollars."""
+        """The block's (sales, profit) in 1/10,000 dollars; learns the kinds
+        of line met for the first time."""
         self._learn(block.kinds)
         sales = sum(map(self.sales.__getitem__, block.kinds))
         profit = sum(map(self.profit.__getitem__, block.kinds))
@@ -107,8 +108,8 @@ class LineKinds:
 
     def tails(self, block: LineBlock, new: NewEntities) -> list[str]:
         """Product ID .. Profit of each line of the block with its line end,
-        as output text (`as_bytes_text`)."""
-        self._learn(block.kinds)
+        as output text (`as_bytes_text`). The block's amounts come first:
+        they learn its kinds of line."""
         tails = list(map(self.tail.__getitem__, block.kinds))
         for line in block.new_products:
             like, discount, quantity = self.describe(block.kinds[line.position])

@@ -31,12 +31,14 @@ class OrderIds:
         start, span = ORDER_NUMBERS.start, len(ORDER_NUMBERS)
         numbers: list[int] = []
         while len(numbers) < count:
-            # Drawn in bulk, with some extra for numbers found taken: 20-bit
-            # integers, those within the span kept, duplicates and taken ones
-            # left out.
+            # Drawn in bulk: 20-bit integers, those within the span kept,
+            # duplicates and taken numbers left out; enough of them, most of
+            # the time, for the share of numbers still free.
             missing = count - len(numbers)
-            drawn = map(start.__add__, filter(span.__gt__, random_ints(self.rng, missing * 5 // 4 + 16, bits=20)))
-            fresh = list(islice(filterfalse(taken.__getitem__, dict.fromkeys(drawn)), missing))
+            free_share = (span - self._count[year] - len(numbers)) / (1 << 20)
+            candidates = random_ints(self.rng, int(missing / free_share * 1.05) + 16, bits=20)
+            drawn = map(start.__add__, filter(span.__gt__, candidates))
+            fresh = list(dict.fromkeys(islice(filterfalse(taken.__getitem__, drawn), missing)))
             for number in fresh:
                 taken[number] = 1
             numbers += fresh

@@ -1,9 +1,8 @@
 """Writes a batch to S3 as a CSV in the source format, while it is being
 generated and in constant memory: the text goes into part buffers, used in
-turn, that a background thread uploads as the next parts are made. The
-object appears atomically (a single put, or a multipart upload completed
-once every part is up) with its metadata, which the caller knows in
-advance."""
+turn, that background threads upload as the next parts are made. The object
+appears atomically (a single put, or a multipart upload completed once every
+part is up) with its metadata, which the caller knows in advance."""
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,6 +19,7 @@ PART_BYTES = 8 * 1024 * 1024  # S3 allows 10,000 parts: batches up to 80 GB
 # Their buffers are made once and reused: memory stays flat, and the heap
 # does not fragment under buffers of ever-changing sizes.
 PARTS_IN_MEMORY = 3
+# Parts going up at once: S3 (or moto) takes in one while the other is sent.
 UPLOAD_THREADS = 2
 
 
@@ -61,8 +61,7 @@ def _parts(chunks: Iterable[bytes]) -> Iterator[bytearray]:
 
 def _upload_in_parts(parts: Iterator[bytearray], bucket: str, key: str, attributes: dict) -> None:
     s3 = s3_client()
-    # Parts carry a CRC32 (botocore's default), kept by S3 as the object's
-    # composite checksum.
+    # Each part carries a CRC32; S3 keeps them as the object's composite checksum.
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32", **attributes)["UploadId"]
 
     def upload(number: int, body: bytearray) -> dict:
@@ -71,7 +70,6 @@ def _upload_in_parts(parts: Iterator[bytearray], bucket: str, key: str, attribut
         )
         return {"PartNumber": number, "ETag": sent["ETag"], "ChecksumCRC32": sent["ChecksumCRC32"]}
 
-    # One thread: parts go up in order, each while the next ones are made.
     uploader = ThreadPoolExecutor(max_workers=UPLOAD_THREADS, thread_name_prefix="upload")
     try:
         waiting: deque[Future[dict]] = deque()
@@ -86,7 +84,7 @@ def _upload_in_parts(parts: Iterator[bytearray], bucket: str, key: str, attribut
         uploaded.extend(future.result() for future in waiting)
         s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": uploaded})
     except BaseException:
-        uploader.shutdown(cancel_futures=True)  # drops the queued parts, lets the one on its way end
+        uploader.shutdown(cancel_futures=True)  # drops the queued parts, lets those on their way end
         s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
     finally:

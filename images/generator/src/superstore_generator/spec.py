@@ -25,6 +25,6 @@ class BatchSpec:
 
     def random_stream(self, name: str) -> random.Random:
         """The seeded random stream `name` (lines, orders, new entities): each
-        part of a batch draws from its own, so that one part can be replayed
-        without the others."""
+        part of a batch draws from its own, the lines in a first pass, the
+        orders and new entities in a second."""
         return random.Random(f"{self.seed}/{name}")
