@@ -6,16 +6,20 @@ import boto3
 import psycopg
 
 
-def connect(db: str | None = None) -> psycopg.Connection:
+def conninfo(database: str) -> str:
+    """The warehouse settings of scripts/env.sh, for another database."""
     env = os.environ
-    return psycopg.connect(
+    return psycopg.conninfo.make_conninfo(
         host=env["WAREHOUSE_HOST"],
         port=env["WAREHOUSE_PORT"],
-        dbname=db or env["WAREHOUSE_DB"],
         user=env["WAREHOUSE_USER"],
         password=env["WAREHOUSE_PASSWORD"],
-        autocommit=True,
+        dbname=database,
     )
+
+
+def connect(db: str | None = None) -> psycopg.Connection:
+    return psycopg.connect(conninfo(db or os.environ["WAREHOUSE_DB"]), autocommit=True)
 
 
 def fresh_database(name: str) -> None:

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from dbt_warehouse import Warehouse
 from psycopg import sql
+from stack import conninfo
 
 DATABASE = "test_dbt"
 # Not the defaults: proves that every schema name comes from the environment.
@@ -22,19 +23,6 @@ SCHEMAS = {
     "WAREHOUSE_OPS_SCHEMA": "dbt_test_ops",
 }
 ENTRYPOINT = Path(sys.executable).with_name("superstore-dbt")
-
-
-def conninfo(database: str) -> str:
-    if "WAREHOUSE_PASSWORD" not in os.environ:
-        pytest.fail("WAREHOUSE_* settings missing: `source scripts/env.sh` (and `bash scripts/stack.sh up`) first")
-    env = os.environ
-    return psycopg.conninfo.make_conninfo(
-        host=env["WAREHOUSE_HOST"],
-        port=env["WAREHOUSE_PORT"],
-        user=env["WAREHOUSE_USER"],
-        password=env["WAREHOUSE_PASSWORD"],
-        dbname=database,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import boto3
 import psycopg
 import pytest
 from psycopg import sql
+from stack import conninfo
 
 SOURCE_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "superstore-kaggle.csv"
 BUCKET = "generator-test"
@@ -62,17 +63,6 @@ def reference_uri(s3) -> Iterator[str]:
     s3.upload_file(str(SOURCE_FILE), BUCKET, REFERENCE_KEY)
     yield REFERENCE_URI
     empty_bucket(s3)
-
-
-def conninfo(database: str) -> str:
-    env = os.environ
-    return psycopg.conninfo.make_conninfo(
-        host=env["WAREHOUSE_HOST"],
-        port=env["WAREHOUSE_PORT"],
-        user=env["WAREHOUSE_USER"],
-        password=env["WAREHOUSE_PASSWORD"],
-        dbname=database,
-    )
 
 
 @pytest.fixture(scope="session")
