@@ -20,7 +20,8 @@ from typing import TextIO
 from measure import Measured, measure
 from stack import connect
 
-STAGING_TABLE = f"{os.environ.get('WAREHOUSE_STAGING_SCHEMA', 'staging')}.orders"
+# The table the loader COPYs into (staging.orders is a view over it, see the loader).
+STAGING_TABLE = f"{os.environ.get('WAREHOUSE_STAGING_SCHEMA', 'staging')}.order_lines"
 DATESTYLE = "ISO, MDY"
 NAIVE_GENERATOR = Path(__file__).with_name("naive_generator.py")
 

@@ -11,7 +11,7 @@ from conftest import kaggle_rows, put, to_csv, unique_key
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError
 from superstore_loader import load
-from superstore_loader.columns import STAGING_COLUMNS
+from superstore_loader.columns import OBJECT_COLUMNS, ROW_COLUMNS, STAGING_COLUMNS
 from superstore_loader.warehouse import Redshift
 
 ROLE = "arn:aws:iam::123456789012:role/superstore-redshift-copy"
@@ -23,7 +23,8 @@ class RecordingConnection:
     def __init__(self, copy_count: int = 0):
         self.sent: list[tuple[str, tuple | None]] = []
         self.events: list[str] = []
-        self.copy_count = copy_count  # what pg_last_copy_count() answers
+        # What queries answer: pg_last_copy_count(), the next object id.
+        self.answers = {"pg_last_copy_count()": (copy_count,), "max(_object_id)": (1,)}
 
     def cursor(self):
         return RecordingCursor(self)
@@ -46,7 +47,7 @@ class RecordingCursor:
     def execute(self, sql: str, params=None):
         self.connection.sent.append((sql, params))
         self.connection.events.append(sql.split()[0])
-        self.result = (self.connection.copy_count,) if "pg_last_copy_count" in sql else None
+        self.result = next((answer for query, answer in self.connection.answers.items() if query in sql), None)
 
     def fetchone(self):
         return self.result
@@ -72,13 +73,23 @@ def test_schema_statements_are_redshift_sql(settings, s3, lake):
     statements = Redshift(RecordingConnection(), settings, s3, lake).schema_statements()
 
     assert statements[:3] == [f'create schema if not exists "{s}"' for s in ("staging", "analytics", "ops")]
-    ledger, staging = statements[3:]
+    ledger, rows, objects, view = statements[3:]
     assert ledger.startswith('create table if not exists "ops"."load_ledger" (')
     assert "check" not in ledger  # Redshift has no CHECK constraints
     assert "updated_at timestamptz not null default getdate()" in ledger
     assert "primary key (bucket, key, etag)" in ledger
-    columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in STAGING_COLUMNS)
-    assert staging == f'create table if not exists "staging"."orders" (\n  {columns}\n)'
+    definitions = {table: ",\n  ".join(f"{name} {sql_type}" for name, sql_type in columns)
+                   for table, columns in (("rows", ROW_COLUMNS), ("objects", OBJECT_COLUMNS))}  # fmt: skip
+    assert rows == f'create table if not exists "staging"."order_lines" (\n  {definitions["rows"]}\n)'
+    assert objects == (
+        f'create table if not exists "staging"."source_objects" (\n  {definitions["objects"]},\n'
+        "  primary key (_object_id)\n)"
+    )
+    assert view == (
+        'create or replace view "staging"."orders" as\n'
+        f"select {', '.join(name for name, _ in STAGING_COLUMNS)}\n"
+        'from "staging"."order_lines" left join "staging"."source_objects" using (_object_id)'
+    )
 
 
 def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(settings, s3, lake):
@@ -97,22 +108,25 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
     bucket, etag = lake.raw_bucket, result["objects"][0]["etag"]
     data_key, manifest_key = f"validated/{key}", f"validated/{key}.manifest"
     assert connection.events == [
-        "delete",  # staging emptied; DELETE, as TRUNCATE would commit the transaction
+        "delete", "delete",  # staging emptied; DELETE, as TRUNCATE would commit the transaction
         "delete",  # initial: a full refresh forgets earlier loads (ledger)
-        "delete",  # rows of this key loaded before
+        "select",  # the object's id
         "copy",
         "select",  # pg_last_copy_count()
+        "insert",  # the object's lineage
         "delete", "insert",  # ledger upsert
         "commit",
     ]  # fmt: skip
-    column_list = ", ".join(name for name, _ in STAGING_COLUMNS)
-    assert ('delete from "staging"."orders"', None) in connection.sent
+    column_list = ", ".join(name for name, _ in ROW_COLUMNS)
+    assert ('delete from "staging"."order_lines"', None) in connection.sent
+    assert ('delete from "staging"."source_objects"', None) in connection.sent
     assert (
-        'delete from "staging"."orders" where _source_bucket = %s and _source_key = %s',
-        (bucket, key),
+        'insert into "staging"."source_objects" (_object_id, _batch_id, _source_bucket, _source_key, _source_etag)'
+        " values (%s, %s, %s, %s, %s)",
+        (1, "b-1", bucket, key, etag),
     ) in connection.sent
     assert (
-        f'copy "staging"."orders" ({column_list})\n'
+        f'copy "staging"."order_lines" ({column_list})\n'
         f"from 's3://{bucket}/{manifest_key}'\n"
         f"iam_role '{ROLE}'\n"
         "manifest format as csv emptyasnull encoding utf8 dateformat 'YYYY-MM-DD'\n"
@@ -127,7 +141,7 @@ def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(setti
     assert len(validated) == 20
     assert validated[0][:4] == [rows[0][0], rows[0][1], "2016-11-08", "2016-11-11"]
     assert validated[0][16] == 'Chair, "deluxe"\nsecond line \ufffd'
-    assert validated[0][21:] == ["b-1", bucket, key, etag, "2"]
+    assert validated[0][21:] == ["2", "1"]  # line, object id
     assert f'"{rows[1][10]}",,"{rows[1][12]}"' in validated_text  # empty, not "": EMPTYASNULL loads NULL
 
 

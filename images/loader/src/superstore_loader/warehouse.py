@@ -1,9 +1,13 @@
 """The warehouse: PostgreSQL locally, Redshift on AWS. Every difference
 between the two lives in this module; the SQL in `Warehouse` runs on both.
 
+Staged rows are stored in `order_lines` (the source columns, the line, the
+object's id) and each object's lineage once in `source_objects`; dbt reads
+both joined, as the view `orders`.
+
 | | PostgreSQL | Redshift |
 |---|---|---|
-| rows in | `COPY ... FROM STDIN`, text format, streamed; the object's lineage as column defaults | CSV file in S3, then `COPY ... FROM 's3://...' IAM_ROLE` |
+| rows in | `COPY ... FROM STDIN`, text format, streamed; the object's id as a column default | CSV file in S3, then `COPY ... FROM 's3://...' IAM_ROLE` |
 | empty staging | `TRUNCATE` (transactional) | `DELETE` (`TRUNCATE` commits the transaction) |
 | ledger status | `CHECK` constraint | no `CHECK` constraints in Redshift |
 | now | `now()` | `getdate()` |
@@ -25,11 +29,19 @@ import pyarrow.csv as pacsv
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError
 
-from superstore_loader.columns import LINE_COLUMN, OBJECT_LINEAGE_COLUMNS, SOURCE_COLUMNS, STAGING_COLUMNS
+from superstore_loader.columns import (
+    OBJECT_COLUMNS,
+    OBJECT_ID_COLUMN,
+    ROW_COLUMNS,
+    SOURCE_COLUMNS,
+    STAGING_COLUMNS,
+)
 from superstore_loader.s3objects import S3Object
 from superstore_loader.validation import Chunk
 
-STAGING_TABLE = "orders"
+STAGING_VIEW = "orders"
+ROWS_TABLE = "order_lines"
+OBJECTS_TABLE = "source_objects"
 LEDGER_TABLE = "load_ledger"
 LEDGER_STATUSES = ("staged", "published", "rejected")
 REASON_MAX_BYTES = 1024
@@ -41,6 +53,10 @@ def quote_ident(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _column_definitions(columns: tuple[tuple[str, str], ...]) -> str:
+    return ",\n  ".join(f"{name} {sql_type}" for name, sql_type in columns)
 
 
 @dataclass(frozen=True)
@@ -80,19 +96,29 @@ class Warehouse(ABC):
     def __init__(self, connection, settings: WarehouseSettings):
         self.connection = connection
         self.settings = settings
-        self.staging_table = f"{quote_ident(settings.staging_schema)}.{quote_ident(STAGING_TABLE)}"
+        staging = quote_ident(settings.staging_schema)
+        self.staging_view = f"{staging}.{quote_ident(STAGING_VIEW)}"
+        self.rows_table = f"{staging}.{quote_ident(ROWS_TABLE)}"
+        self.objects_table = f"{staging}.{quote_ident(OBJECTS_TABLE)}"
         self.ledger_table = f"{quote_ident(settings.ops_schema)}.{quote_ident(LEDGER_TABLE)}"
-        self.staging_column_list = ", ".join(name for name, _ in STAGING_COLUMNS)
 
     # --- statements (plain strings: what a dialect sends is testable without a connection)
 
     def schema_statements(self) -> list[str]:
         schemas = (self.settings.staging_schema, self.settings.published_schema, self.settings.ops_schema)
-        columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in STAGING_COLUMNS)
         return [
             *(f"create schema if not exists {quote_ident(schema)}" for schema in schemas),
             f"create table if not exists {self.ledger_table} (\n{self.ledger_columns()}\n)",
-            f"create table if not exists {self.staging_table} (\n  {columns}\n)",
+            f"create table if not exists {self.rows_table} (\n  {_column_definitions(ROW_COLUMNS)}\n)",
+            f"create table if not exists {self.objects_table} (\n  {_column_definitions(OBJECT_COLUMNS)},\n"
+            f"  primary key ({OBJECT_ID_COLUMN[0]})\n)",
+            # Every row has its object, so a left join returns the same rows; but
+            # the planner then never estimates fewer rows than are staged, even
+            # with stale statistics on the object ids (a misestimate there made
+            # dbt's plans explode).
+            f"create or replace view {self.staging_view} as\n"
+            f"select {', '.join(name for name, _ in STAGING_COLUMNS)}\n"
+            f"from {self.rows_table} left join {self.objects_table} using ({OBJECT_ID_COLUMN[0]})",
         ]
 
     def ledger_columns(self) -> str:
@@ -110,11 +136,8 @@ class Warehouse(ABC):
   updated_at timestamptz not null default {self.now_sql},
   primary key (bucket, key, etag)"""
 
-    def delete_object_sql(self) -> str:
-        return f"delete from {self.staging_table} where _source_bucket = %s and _source_key = %s"
-
     @abstractmethod
-    def clear_staging_sql(self) -> str: ...
+    def clear_staging_statements(self) -> list[str]: ...
 
     # --- operations
 
@@ -151,7 +174,20 @@ class Warehouse(ABC):
         return self.settings.staging_schema
 
     def clear_staging(self) -> None:
-        self.execute(self.clear_staging_sql())
+        for statement in self.clear_staging_statements():
+            self.execute(statement)
+
+    def next_object_id(self) -> int:
+        (object_id,) = self.fetchone(f"select coalesce(max({OBJECT_ID_COLUMN[0]}), 0) + 1 from {self.objects_table}")
+        return object_id
+
+    def record_object(self, object_id: int, obj: S3Object, batch_id: str) -> None:
+        """The lineage of a staged object's rows, once they are in."""
+        columns = ", ".join(name for name, _ in OBJECT_COLUMNS)
+        self.execute(
+            f"insert into {self.objects_table} ({columns}) values (%s, %s, %s, %s, %s)",
+            (object_id, *object_lineage(obj, batch_id)),
+        )
 
     def forget_loads(self) -> None:
         self.execute(f"delete from {self.ledger_table}")
@@ -223,22 +259,18 @@ class Postgres(Warehouse):
     now_sql = "now()"
     status_check = f" check (status in ({', '.join(map(quote_literal, LEDGER_STATUSES))}))"
 
-    def clear_staging_sql(self) -> str:
-        return f"truncate {self.staging_table}"
+    def clear_staging_statements(self) -> list[str]:
+        return [f"truncate {self.rows_table}, {self.objects_table}"]
 
     def copy_sql(self) -> str:
-        columns = ", ".join([*(column.name for column in SOURCE_COLUMNS), LINE_COLUMN[0]])
+        # The rows table's columns but the object id (a column default).
+        columns = ", ".join(name for name, _ in ROW_COLUMNS if name != OBJECT_ID_COLUMN[0])
         # null '': empty fields load as NULL, as Redshift's EMPTYASNULL does.
-        return f"copy {self.staging_table} ({columns}) from stdin (format text, null '')"
+        return f"copy {self.rows_table} ({columns}) from stdin (format text, null '')"
 
-    def set_lineage_defaults_sql(self, lineage: tuple[str, ...]) -> str:
-        changes = (f"alter column {name} set default {quote_literal(value)}"
-                   for (name, _), value in zip(OBJECT_LINEAGE_COLUMNS, lineage, strict=True))  # fmt: skip
-        return f"alter table {self.staging_table} {', '.join(changes)}"
-
-    def drop_lineage_defaults_sql(self) -> str:
-        changes = (f"alter column {name} drop default" for name, _ in OBJECT_LINEAGE_COLUMNS)
-        return f"alter table {self.staging_table} {', '.join(changes)}"
+    def object_id_default_sql(self, object_id: int | None) -> str:
+        change = "drop default" if object_id is None else f"set default {int(object_id)}"
+        return f"alter table {self.rows_table} alter column {OBJECT_ID_COLUMN[0]} {change}"
 
     def transaction(self):
         return self.connection.transaction()  # nested: a savepoint
@@ -253,11 +285,10 @@ class Postgres(Warehouse):
     def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
         # A savepoint: a restart (another encoding, the exact path) undoes only this object.
         with self.connection.transaction(), self.connection.cursor() as cursor:
-            cursor.execute(self.delete_object_sql(), (obj.bucket, obj.key))
-            # The object's lineage is the same on every row: as column defaults
-            # it is not sent and parsed a million times (about 12% of the COPY).
-            # Only this transaction sees them; they are dropped before it ends.
-            cursor.execute(self.set_lineage_defaults_sql(object_lineage(obj, batch_id)))
+            object_id = self.next_object_id()
+            # As a column default the object's id is not sent and parsed with
+            # every row. Only this transaction sees it; it is dropped before the end.
+            cursor.execute(self.object_id_default_sql(object_id))
             with cursor.copy(self.copy_sql()) as copy:
 
                 def send(data) -> None:
@@ -267,7 +298,8 @@ class Postgres(Warehouse):
                 writer = CopyTextWriter(send)
                 yield writer
             writer.loaded_rows = cursor.rowcount
-            cursor.execute(self.drop_lineage_defaults_sql())
+            cursor.execute(self.object_id_default_sql(None))
+            self.record_object(object_id, obj, batch_id)
 
 
 def _wait_until_sent(pgconn) -> None:
@@ -285,15 +317,15 @@ VALIDATED_PREFIX = "validated/"
 
 
 class CsvFileWriter(StagingWriter):
-    _names = [name for name, _ in STAGING_COLUMNS]
+    _names = [name for name, _ in ROW_COLUMNS]
 
-    def __init__(self, lineage: tuple[str, ...], file):
-        self._lineage = lineage
+    def __init__(self, object_id: int, file):
+        self._object_id = pa.scalar(object_id, pa.int32())
         self._file = file
 
     def write(self, chunk: Chunk) -> None:
-        lineage = [pa.repeat(value, len(chunk)) for value in self._lineage]
-        rows = pa.table([*map(_empty_as_null, chunk.columns), *lineage, chunk.lines], names=self._names)
+        object_ids = pa.repeat(self._object_id, len(chunk))
+        rows = pa.table([*map(_empty_as_null, chunk.columns), chunk.lines, object_ids], names=self._names)
         pacsv.write_csv(rows, self._file, pacsv.WriteOptions(include_header=False))
 
 
@@ -314,14 +346,14 @@ class Redshift(Warehouse):
         self.s3 = s3
         self.bucket = lake.raw_bucket
 
-    def clear_staging_sql(self) -> str:
-        return f"delete from {self.staging_table}"
+    def clear_staging_statements(self) -> list[str]:
+        return [f"delete from {self.rows_table}", f"delete from {self.objects_table}"]
 
     def copy_sql(self, manifest_uri: str) -> str:
         # A manifest names the one file: a plain FROM 's3://...' is a key
         # prefix and would also load validated/x.csv2 for validated/x.csv.
         return (
-            f"copy {self.staging_table} ({self.staging_column_list})\n"
+            f"copy {self.rows_table} ({', '.join(name for name, _ in ROW_COLUMNS)})\n"
             f"from {quote_literal(manifest_uri)}\n"
             f"iam_role {quote_literal(self.settings.redshift_iam_role)}\n"
             "manifest format as csv emptyasnull encoding utf8 dateformat 'YYYY-MM-DD'\n"
@@ -347,17 +379,18 @@ class Redshift(Warehouse):
     @contextmanager
     def staging_writer(self, obj: S3Object, batch_id: str) -> Iterator[StagingWriter]:
         data_key = f"{VALIDATED_PREFIX}{obj.key}"
+        object_id = self.next_object_id()
         with tempfile.TemporaryFile() as file:
-            writer = CsvFileWriter(object_lineage(obj, batch_id), file)
+            writer = CsvFileWriter(object_id, file)
             yield writer
             file.seek(0)
             self.s3.upload_fileobj(file, self.bucket, data_key, ExtraArgs={"ContentType": "text/csv"})
         manifest = {"entries": [{"url": f"s3://{self.bucket}/{data_key}", "mandatory": True}]}
         manifest_key = f"{data_key}.manifest"
         self.s3.put_object(Bucket=self.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
-        self.execute(self.delete_object_sql(), (obj.bucket, obj.key))
         self.execute(self.copy_sql(f"s3://{self.bucket}/{manifest_key}"))
         (writer.loaded_rows,) = self.fetchone("select pg_last_copy_count()")
+        self.record_object(object_id, obj, batch_id)
 
 
 @contextmanager
