@@ -7,7 +7,7 @@ BATCHES ?= 3
 ROWS ?= 1000
 IMAGES_UNIT := loader dbt generator soda
 
-.PHONY: setup up down airflow-db demo test unit images helm-check bench kind-up clean
+.PHONY: setup up down airflow-db demo test lint unit images helm-check bench kind-up clean
 
 setup:
 	@bash scripts/setup.sh
@@ -32,8 +32,12 @@ unit: up
 	  $(ENV) .venv/$$image/bin/python -m pytest -q tests/unit/$$image || exit 1; \
 	done
 
-test: unit airflow-db
+test: lint unit airflow-db
 	@$(ENV) $(PY) -m pytest -q tests --ignore=tests/unit
+
+# ruff.toml: one style for all the Python here
+lint: setup
+	@.venv/orchestration/bin/ruff check . && .venv/orchestration/bin/ruff format --check .
 
 images:
 	@bash scripts/images.sh build

@@ -28,7 +28,9 @@ def run(kind: str, dag_id: str, conf: dict) -> dict:
             started[task_id] = time.monotonic()
             console.print(f"  [dim]…[/] {task_id}", highlight=False)
         else:
-            console.print(f"  [dim]done[/] {task_id} [dim]{time.monotonic() - started.get(task_id, time.monotonic()):.1f}s[/]")
+            console.print(
+                f"  [dim]done[/] {task_id} [dim]{time.monotonic() - started.get(task_id, time.monotonic()):.1f}s[/]"
+            )
 
     console.rule(f"[bold]{dag_id}[/] {json.dumps(conf)}")
     with output_to(AIRFLOW_LOG):  # the terminal shows progress only
@@ -84,7 +86,7 @@ def print_summary(runs: list[dict], published: dict) -> None:
     table = Table(title="Runs")
     for column in ("run", "status", "source rows", "loaded", "rejected", "fact rows", "checks ✓/✗", "seconds"):
         table.add_column(column, justify="left" if column in ("run", "status") else "right")
-    for name, run_ in zip(names, runs):
+    for name, run_ in zip(names, runs, strict=True):
         fact = next((n for t, n in run_["tables"].items() if t.endswith("fct_sales")), None)
         table.add_row(
             name,

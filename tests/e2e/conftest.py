@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pytest
 from stack import connect, drain, fresh_database, queue_url
-
 from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import boto3
 import pytest
-
 from conftest import SCHEMA, fact_state, query, run, s3, send_raw_message
 from stack import drain, queue_depth, queue_url
 
 DAG = "superstore_incremental_load"
+
 
 def as_of(batch: int) -> str:
     """Batches arrive in time order: one a month."""
@@ -128,7 +128,16 @@ def test_bad_batch_is_not_published_and_stays_inspectable(five_batches):
 def test_poison_message_goes_to_the_dead_letter_queue_and_the_pipeline_goes_on(five_batches, monkeypatch):
     monkeypatch.setenv("PIPELINE_EVENTS_VISIBILITY_TIMEOUT", "1")
     drain(os.environ["EVENTS_DLQ"])
-    send_raw_message({"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "someone-else"}, "object": {"key": "incoming/x.csv", "eTag": "1"}}}]})
+    send_raw_message(
+        {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": "someone-else"}, "object": {"key": "incoming/x.csv", "eTag": "1"}},
+                }
+            ]
+        }
+    )
     before = fact_totals()[0]
     published = 0
     for i in range(int(os.environ["EVENTS_MAX_RECEIVE_COUNT"])):

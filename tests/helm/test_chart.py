@@ -5,7 +5,6 @@ network policy, and settings that match what the steps and Airflow read."""
 import kubernetes_validate
 import pytest
 from conftest import CHART, KIND_VALUES, PROD_VALUES, RELEASE_NAMESPACE, RenderError, helm, only, render
-
 from superstore_orchestration import steps
 from superstore_orchestration.config import PipelineConfig
 
@@ -61,7 +60,11 @@ def test_airflow_may_manage_step_pods_in_the_task_namespace_only(prod_manifests)
     }
     binding = only(prod_manifests, "RoleBinding")
     assert binding["metadata"]["namespace"] == TASK_NAMESPACE
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["metadata"]["name"]}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": name, "namespace": RELEASE_NAMESPACE}
         for name in ("airflow-worker", "airflow-triggerer")

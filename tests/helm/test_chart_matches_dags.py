@@ -7,7 +7,6 @@ Security Standard."""
 import pytest
 from conftest import PROD_VALUES, only, render
 from kubernetes.client import ApiClient
-
 from superstore_orchestration import config, steps
 from superstore_orchestration.factory import step_task
 

@@ -6,7 +6,6 @@ import re
 
 import yaml
 from conftest import REPO
-
 from superstore_orchestration import steps
 from superstore_orchestration.config import PipelineConfig
 
@@ -50,7 +49,12 @@ def test_airflow_passes_every_step_setting():
     # The docker runner forwards these names from Airflow's environment.
     env = AIRFLOW["environment"]
     # schema names keep the steps' defaults; no Redshift here
-    optional = {"WAREHOUSE_STAGING_SCHEMA", "WAREHOUSE_PUBLISHED_SCHEMA", "WAREHOUSE_OPS_SCHEMA", "WAREHOUSE_REDSHIFT_IAM_ROLE"}
+    optional = {
+        "WAREHOUSE_STAGING_SCHEMA",
+        "WAREHOUSE_PUBLISHED_SCHEMA",
+        "WAREHOUSE_OPS_SCHEMA",
+        "WAREHOUSE_REDSHIFT_IAM_ROLE",
+    }
     assert set(steps.CONFIG_ENV) - optional <= set(env)
     assert set(steps.LOCAL_AWS_ENV) <= set(env)
     assert env["WAREHOUSE_HOST"] == "warehouse" and env["AWS_ENDPOINT_URL"] == "http://moto:5000"

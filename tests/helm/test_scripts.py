@@ -59,9 +59,9 @@ def test_local_stack_matches_the_kind_values():
     assert int(config["WAREHOUSE_PORT"]) == stack[("Service", "warehouse")]["spec"]["ports"][0]["port"]
     assert config["AWS_ENDPOINT_URL"] == f"http://moto.{namespace}.svc.cluster.local:5000"
     # secrets are created by kind-up.sh under the names the charts reference
-    assert "apply_secret \"$TASK_NS\" superstore-warehouse" in KIND_UP
+    assert 'apply_secret "$TASK_NS" superstore-warehouse' in KIND_UP
     assert "secretRef:\n      name: superstore-local-aws" in KIND_AIRFLOW_VALUES.read_text()
-    assert "apply_secret \"$AIRFLOW_NS\" superstore-local-aws" in KIND_UP
+    assert 'apply_secret "$AIRFLOW_NS" superstore-local-aws' in KIND_UP
 
 
 def test_kind_up_never_puts_a_password_on_a_command_line():

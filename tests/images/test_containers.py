@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,7 +16,6 @@ import boto3
 import jinja2
 import pytest
 from stack import connect, drain, fresh_database
-
 from superstore_orchestration import config, steps
 from superstore_orchestration.events import parse_messages
 from superstore_orchestration.local_run import run_dag
@@ -30,7 +29,9 @@ pytestmark = pytest.mark.timeout(1800)
 
 
 def podman(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(["podman", *args], env=kwargs.pop("env", ENGINE_ENV), text=True, capture_output=True, **kwargs)
+    return subprocess.run(
+        ["podman", *args], env=kwargs.pop("env", ENGINE_ENV), text=True, capture_output=True, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,10 @@ def render(step: steps.Step, results: dict, params: dict) -> list[str]:
     """The step's arguments as Airflow renders them for a run."""
     ti = SimpleNamespace(xcom_pull=lambda task_ids: results[task_ids])
     context = {
-        "ti": ti, "params": SimpleNamespace(**params), "run_id": "manual__images",
-        "dag_run": SimpleNamespace(run_after=datetime(2024, 3, 1, tzinfo=timezone.utc)),
+        "ti": ti,
+        "params": SimpleNamespace(**params),
+        "run_id": "manual__images",
+        "dag_run": SimpleNamespace(run_after=datetime(2024, 3, 1, tzinfo=UTC)),
     }
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     return [env.from_string(arg).render(**context) for arg in step.arguments]
@@ -71,8 +74,19 @@ def run_step(image: str, step: steps.Step, arguments: list[str], tmp_path: Path)
     xcom = tmp_path / f"{len(list(tmp_path.iterdir()))}-{step.task_id}"
     xcom.mkdir()
     env_names = steps.CONFIG_ENV + steps.SECRET_ENV + steps.LOCAL_AWS_ENV
-    command = ["run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
-               "-v", f"{xcom}:/airflow/xcom:U", "--user", "10001"]
+    command = [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "-v",
+        f"{xcom}:/airflow/xcom:U",
+        "--user",
+        "10001",
+    ]
     for name in env_names:
         if name in os.environ:
             command += ["--env", name]
@@ -94,10 +108,15 @@ def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, 
     assert results["scan"]["failed"] == 0
     with connect() as conn:
         assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986
-        assert conn.execute("select count(*) from information_schema.schemata where schema_name='staging'").fetchone()[0] == 0
+        assert (
+            conn.execute("select count(*) from information_schema.schemata where schema_name='staging'").fetchone()[0]
+            == 0
+        )
 
     params = {"rows": 300, "seed": 5, "as_of": "2024-03-01"}
-    results["generate"] = generated = run_step(images["generator"], steps.GENERATE, render(steps.GENERATE, results, params), tmp_path)
+    results["generate"] = generated = run_step(
+        images["generator"], steps.GENERATE, render(steps.GENERATE, results, params), tmp_path
+    )
     head = boto3.client("s3").head_object(Bucket=generated["bucket"], Key=generated["key"])
     assert head["ContentLength"] > 0
     messages = boto3.client("sqs").receive_message(
@@ -106,7 +125,13 @@ def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, 
     batch = parse_messages(messages, os.environ["RAW_BUCKET"], os.environ["INCOMING_PREFIX"])
     assert batch.keys == [generated["key"]]
     results["take_batch"] = batch.as_xcom()
-    for step in (steps.CREATE_SCHEMAS, steps.LOAD_INCREMENTAL, steps.BUILD_INCREMENTAL, steps.DROP_STAGING, steps.SCAN_INCREMENTAL):
+    for step in (
+        steps.CREATE_SCHEMAS,
+        steps.LOAD_INCREMENTAL,
+        steps.BUILD_INCREMENTAL,
+        steps.DROP_STAGING,
+        steps.SCAN_INCREMENTAL,
+    ):
         results[step.task_id] = run_step(images[step.image], step, render(step, results, params), tmp_path)
     assert results["load"]["loaded_rows"] == 300 and results["scan"]["failed"] == 0
     with connect() as conn:

@@ -52,13 +52,19 @@ def test_base_image_is_a_build_argument(image):
 def test_builder_installs_pinned_requirements_before_the_source(image):
     builder = stages(image)[0]
     copies = arguments_of(builder, "COPY")
-    assert copies == [f"{image}/requirements.txt /build/requirements.txt", "common /build/common", f"{image} /build/{image}"]
+    assert copies == [
+        f"{image}/requirements.txt /build/requirements.txt",
+        "common /build/common",
+        f"{image} /build/{image}",
+    ]
     runs = arguments_of(builder, "RUN")
     assert "pip install -r /build/requirements.txt" in runs[1]
     assert f"pip install --no-deps /build/common /build/{image}" in runs[2] and "pip check" in runs[2]
     # layer order: requirements layer first, so source edits reuse it
     order = [kw + " " + args for kw, args in builder]
-    assert order.index(f"COPY {image}/requirements.txt /build/requirements.txt") < order.index("COPY common /build/common")
+    assert order.index(f"COPY {image}/requirements.txt /build/requirements.txt") < order.index(
+        "COPY common /build/common"
+    )
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -88,7 +94,7 @@ def test_dbt_writes_its_output_under_tmp():
 @pytest.mark.parametrize("image", IMAGES)
 def test_one_entrypoint_the_console_script(image):
     assert arguments_of(instructions(image), "ENTRYPOINT") == [f'["superstore-{image}"]']
-    pyproject = (IMAGES_DIR / image / "pyproject.toml")
+    pyproject = IMAGES_DIR / image / "pyproject.toml"
     if pyproject.exists():  # the package declares the console script the image runs
         assert f"superstore-{image} = " in pyproject.read_text()
 

@@ -10,7 +10,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def images_sh(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bash", "scripts/images.sh", *args], cwd=REPO, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}
+        ["bash", "scripts/images.sh", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **env},
     )
 
 

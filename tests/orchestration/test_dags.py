@@ -1,9 +1,10 @@
 """DAG integrity: the DAG files import, have the expected shape, and every
 step task runs the entrypoint of the image its step declares."""
 
+from itertools import pairwise
+
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-
 from superstore_orchestration import steps
 from superstore_orchestration.local_run import DAGS_FOLDER
 
@@ -22,7 +23,7 @@ def test_initial_load_is_the_chain_of_its_steps(dagbag):
     dag = dagbag.get_dag("superstore_initial_load")
     order = [s.task_id for s in steps.INITIAL_LOAD]
     assert [t.task_id for t in dag.topological_sort()] == order
-    for upstream, downstream in zip(order, order[1:]):
+    for upstream, downstream in pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     assert dag.max_active_runs == 1
 
@@ -41,7 +42,14 @@ def test_incremental_load_waits_for_the_event_and_acks_after_publishing(dagbag):
 def test_step_tasks_run_their_image_entrypoint(dagbag):
     for dag in dagbag.dags.values():
         for task in dag.tasks:
-            step = next((s for s in steps.ALL_STEPS if s.task_id == task.task_id and list(s.arguments) == getattr(task, "arguments", None)), None)
+            step = next(
+                (
+                    s
+                    for s in steps.ALL_STEPS
+                    if s.task_id == task.task_id and list(s.arguments) == getattr(task, "arguments", None)
+                ),
+                None,
+            )
             if hasattr(task, "entrypoint"):
                 assert step is not None, task.task_id
                 assert task.entrypoint == f"superstore-{task.image}" == step.entrypoint

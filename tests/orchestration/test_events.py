@@ -65,7 +65,11 @@ def test_sns_wrapped_notification():
 
 
 def test_batch_id_depends_on_the_objects_only():
-    one = parse_messages([message(1, {"Records": [s3_event("incoming/a.csv"), s3_event("incoming/b.csv")]})], BUCKET, PREFIX)
-    again = parse_messages([message(9, {"Records": [s3_event("incoming/b.csv"), s3_event("incoming/a.csv")]})], BUCKET, PREFIX)
+    one = parse_messages(
+        [message(1, {"Records": [s3_event("incoming/a.csv"), s3_event("incoming/b.csv")]})], BUCKET, PREFIX
+    )
+    again = parse_messages(
+        [message(9, {"Records": [s3_event("incoming/b.csv"), s3_event("incoming/a.csv")]})], BUCKET, PREFIX
+    )
     other = parse_messages([message(1, {"Records": [s3_event("incoming/a.csv", etag="new")]})], BUCKET, PREFIX)
     assert one.batch_id == again.batch_id != other.batch_id

@@ -5,7 +5,6 @@ schema (no API server exists here)."""
 import kubernetes_validate
 import pytest
 from kubernetes.client import ApiClient
-
 from superstore_orchestration import config, steps
 from superstore_orchestration.factory import step_task
 

@@ -24,7 +24,9 @@ BATCH_KEY = "incoming/batch-1.csv"
 
 # The batch: new orders, after the data set's last one (2017-12-30).
 MOVED = SOURCE[0]  # Claire Gute, CG-12520
-RETURNING = max((line for line in SOURCE if line.customer_id == "DV-13045"), key=lambda l: (l.order_date, l.order_id))
+RETURNING = max(
+    (line for line in SOURCE if line.customer_id == "DV-13045"), key=lambda line: (line.order_date, line.order_id)
+)
 NEW_ORDER_DATES = {"order_date": date(2018, 1, 5), "ship_date": date(2018, 1, 8)}
 ANCHORAGE = {"city": "Anchorage", "state": "Alaska", "postal_code": "99501", "region": "West"}  # in no order yet
 NEW_PRODUCT = {

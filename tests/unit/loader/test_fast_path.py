@@ -31,7 +31,9 @@ def _rows(chunks) -> list[tuple]:
     return [
         (line, *values)
         for chunk in chunks
-        for line, *values in zip(chunk.lines.to_pylist(), *(column.to_pylist() for column in chunk.columns))
+        for line, *values in zip(
+            chunk.lines.to_pylist(), *(column.to_pylist() for column in chunk.columns), strict=True
+        )
     ]
 
 
@@ -67,7 +69,7 @@ def _no_final_line_break():
 
 def _line_breaks_in_values():
     rows = some_rows()
-    for row, name in zip(rows[1:], ['Chair, "deluxe"\nsecond line', "a\r\nb\rc\n", "\r\n\r\n"]):
+    for row, name in zip(rows[1:], ['Chair, "deluxe"\nsecond line', "a\r\nb\rc\n", "\r\n\r\n"], strict=False):
         row[PRODUCT_NAME] = name
     return to_csv(HEADER, rows, line_terminator="\r\n").encode()
 

@@ -70,7 +70,9 @@ def test_values_arrive_exactly_as_in_the_file(kaggle_loaded, db, kaggle_key):
         (kaggle_key,),
     ).fetchall()
     assert len(loaded) == len(rows)
-    for index, ((row_id, name, postal_code, profit, order_date, line), row) in enumerate(zip(loaded, rows)):
+    for index, ((row_id, name, postal_code, profit, order_date, line), row) in enumerate(
+        zip(loaded, rows, strict=True)
+    ):
         assert (str(row_id), name, postal_code, profit) == (row[0], row[16], row[11], Decimal(row[20]))
         assert order_date == datetime.strptime(row[2], "%m/%d/%Y").date()
         assert line == index + 2  # the header is line 1

@@ -14,7 +14,7 @@ HEADER = [c.source for c in SOURCE_COLUMNS]
 
 def _first_kaggle_row() -> dict[str, str]:
     header, rows = kaggle_rows()
-    return dict(zip(header, rows[0]))
+    return dict(zip(header, rows[0], strict=True))
 
 
 FIRST_ROW = _first_kaggle_row()
@@ -28,7 +28,7 @@ def validate(text: str, **options) -> tuple[list, Rejects, Validation]:
 
 
 def rows_of(chunks) -> list[tuple]:
-    return [row for chunk in chunks for row in zip(*(values.to_pylist() for values in chunk.columns))]
+    return [row for chunk in chunks for row in zip(*(values.to_pylist() for values in chunk.columns), strict=True)]
 
 
 def column_check(kind, values: list[str]) -> list[str] | None:

@@ -52,7 +52,7 @@ class Layout:
     def problems(self) -> list[tuple[str, str]]:
         """(column, reason) for each way the header differs from the contract."""
         expected = {c.source for c in SOURCE_COLUMNS}
-        found = [(c.source, "missing column") for c, p in zip(SOURCE_COLUMNS, self.positions) if p is None]
+        found = [(c.source, "missing column") for c, p in zip(SOURCE_COLUMNS, self.positions, strict=True) if p is None]
         found += [(name, "unknown column") for name in self.header if name not in expected]
         found += [(name, "duplicate column") for name in sorted(expected) if self.header.count(name) > 1]
         return found
@@ -99,18 +99,18 @@ class Validation:
 
     def _validate(self, layout: Layout, rows: list[list[str]], lines: Sequence[int]) -> Chunk:
         if not self.exact and set(map(len, rows)) == {len(layout.header)}:
-            columns = list(zip(*rows))
+            columns = list(zip(*rows, strict=True))
             normalized = normalize_columns([pa.array(columns[p], pa.string()) for p in layout.positions])
             if normalized is not None:
                 return Chunk(normalized, pa.array(lines, pa.int64()))
         kept_rows, kept_lines = [], []
-        for row, line in zip(rows, lines):
+        for row, line in zip(rows, lines, strict=True):
             try:
                 kept_rows.append(self._normalize_row(layout, row))
                 kept_lines.append(line)
             except _RowRejected as rejected:
                 self.rejects.add(Reject(line, rejected.column, rejected.reason, row))
-        columns = list(zip(*kept_rows)) or [() for _ in SOURCE_COLUMNS]
+        columns = list(zip(*kept_rows, strict=True)) or [() for _ in SOURCE_COLUMNS]
         return Chunk([pa.array(values, pa.string()) for values in columns], pa.array(kept_lines, pa.int64()))
 
     def _normalize_row(self, layout: Layout, row: list[str]) -> list[str]:
@@ -119,7 +119,7 @@ class Validation:
             column = layout.header[len(row)] if len(row) < width else f"#{width + 1}"
             raise _RowRejected(column, f"row has {len(row)} fields, the header {width}")
         values = []
-        for column, position in zip(SOURCE_COLUMNS, layout.positions):
+        for column, position in zip(SOURCE_COLUMNS, layout.positions, strict=True):
             value = row[position]
             if not value.isascii() and (undecodable := _UNDECODABLE.search(value)):
                 raw = undecodable.group().encode("utf-8", "surrogateescape")

@@ -33,7 +33,6 @@ from superstore_loader.columns import (
     OBJECT_COLUMNS,
     OBJECT_ID_COLUMN,
     ROW_COLUMNS,
-    SOURCE_COLUMNS,
     STAGING_COLUMNS,
 )
 from superstore_loader.s3objects import S3Object
