@@ -81,19 +81,24 @@ def test_values_arrive_exactly_as_in_the_file(kaggle_loaded, db, kaggle_key):
     assert {name for _, name, *_ in loaded if "\ufffd" in name} == names_with_fffd
 
 
-def test_every_row_carries_its_lineage_and_the_table_keeps_no_defaults(kaggle_loaded, db, kaggle_key):
-    """PostgreSQL gets the object's lineage as column defaults for the COPY only."""
+def test_every_row_carries_its_lineage_and_the_tables_keep_no_defaults(kaggle_loaded, db, kaggle_key):
+    """The lineage is stored once per object; PostgreSQL gets the object's id
+    as a column default for the COPY only."""
+    schema = os.environ["WAREHOUSE_STAGING_SCHEMA"]
     lineage = db.one(
         f"select count(*), count(distinct (_batch_id, _source_bucket, _source_key, _source_etag)),"
         f" min(_batch_id), min(_source_bucket), min(_source_key) from {db.staging}"
     )
+    stored = db.one(f"select count(*), count(distinct _object_id) from {schema}.order_lines")
     defaults = db.one(
         "select count(*) from information_schema.columns"
-        " where table_schema = %s and table_name = 'orders' and column_default is not null",
-        (os.environ["WAREHOUSE_STAGING_SCHEMA"],),
+        " where table_schema = %s and table_name in ('order_lines', 'source_objects') and column_default is not null",
+        (schema,),
     )
 
     assert lineage == (KAGGLE_ROWS, 1, "kaggle", BUCKET, kaggle_key)
+    assert stored == (KAGGLE_ROWS, 1)
+    assert db.one(f"select count(*) from {schema}.source_objects") == (1,)
     assert defaults == (0,)
 
 
