@@ -28,6 +28,14 @@ def fresh_database(name: str) -> None:
         conn.execute(f"create database {name}")
 
 
+def set_env(monkeypatch, settings: dict[str, str]) -> dict[str, str]:
+    """A step's settings in os.environ (for in-process use of its package);
+    the whole environment, for running its entrypoint."""
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return dict(os.environ)
+
+
 def queue_url(name: str) -> str:
     return boto3.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
 

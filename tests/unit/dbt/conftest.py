@@ -9,11 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from dbt_warehouse import Warehouse
-from psycopg import sql
-from stack import conninfo
+from stack import conninfo, fresh_database
 
 DATABASE = "test_dbt"
 # Not the defaults: proves that every schema name comes from the environment.
@@ -27,9 +25,7 @@ ENTRYPOINT = Path(sys.executable).with_name("superstore-dbt")
 
 @pytest.fixture(scope="session")
 def warehouse() -> Warehouse:
-    with psycopg.connect(conninfo(os.environ["WAREHOUSE_DB"]), autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+    fresh_database(DATABASE)
     warehouse = Warehouse(
         conninfo(DATABASE),
         staging=SCHEMAS["WAREHOUSE_STAGING_SCHEMA"],

@@ -8,14 +8,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import boto3
-import psycopg
 import pytest
-from psycopg import sql
-from stack import conninfo
+from stack import fresh_database, set_env
+from superstore_generator.profile import Profile
 
 SOURCE_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "superstore-kaggle.csv"
 BUCKET = "generator-test"
@@ -25,6 +24,8 @@ DATABASE = "test_generator"
 # Not the defaults: proves that names come from the environment.
 PUBLISHED_SCHEMA = "generator_test_analytics"
 ENTRYPOINT = Path(sys.executable).with_name("superstore-generator")
+# Every distribution a reference learns: what the reference tests compare.
+PROFILE_FIELDS = tuple(field.name for field in fields(Profile))
 
 
 def pytest_configure(config):
@@ -68,27 +69,21 @@ def reference_uri(s3) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database() -> str:
     """Our own database; its published schema starts absent."""
-    with psycopg.connect(conninfo(os.environ["WAREHOUSE_DB"]), autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    with psycopg.connect(conninfo(DATABASE), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(PUBLISHED_SCHEMA)))
+    fresh_database(DATABASE)
     return DATABASE
 
 
 @pytest.fixture
 def step_env(database: str, reference_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Settings for a generator run: our bucket, our database, a local XCom
-    file. Set in os.environ too, for in-process use of the package."""
+    file."""
     settings = {
         "RAW_BUCKET": BUCKET,
         "WAREHOUSE_DB": database,
         "WAREHOUSE_PUBLISHED_SCHEMA": PUBLISHED_SCHEMA,
         "XCOM_RETURN_PATH": str(tmp_path / "return.json"),
     }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    return dict(os.environ)
+    return set_env(monkeypatch, settings)
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,11 @@ import csv
 import io
 
 import pytest
-from conftest import BUCKET
+from conftest import BUCKET, PROFILE_FIELDS
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.source_format import parse_date
 
 ISO_KEY = "raw/initial/superstore-iso-dates.csv"
-PROFILE_FIELDS = (
-    "shipping",
-    "lines_per_order",
-    "locations",
-    "customers",
-    "segments",
-    "products",
-    "discounted_products",
-    "quantities",
-)
 
 
 def with_iso_dates(rows: list[dict[str, str]]) -> bytes:

@@ -4,8 +4,9 @@ psycopg) gives the same profile as learning from the same data as a CSV."""
 import psycopg
 import pytest
 import star_schema
-from conftest import PUBLISHED_SCHEMA, conninfo
+from conftest import PROFILE_FIELDS, PUBLISHED_SCHEMA
 from psycopg import sql
+from stack import conninfo
 from superstore_common.settings import WarehouseSettings
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.warehouse_reference import WarehouseReference
@@ -33,16 +34,7 @@ def test_the_warehouse_teaches_what_the_csv_teaches(published, reference_uri):
 
     assert from_warehouse.has_published_tables()
     warehouse_profile, csv_profile = from_warehouse.profile(), from_csv.profile()
-    for field in (
-        "shipping",
-        "lines_per_order",
-        "locations",
-        "customers",
-        "segments",
-        "products",
-        "discounted_products",
-        "quantities",
-    ):
+    for field in PROFILE_FIELDS:
         assert weights(getattr(warehouse_profile, field)) == pytest.approx(weights(getattr(csv_profile, field))), field
     for year in (2014, 2017, 2024):
         assert sorted(from_warehouse.order_numbers_taken(year)) == sorted(from_csv.order_numbers_taken(year))

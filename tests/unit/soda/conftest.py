@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
 import pytest
-from psycopg2 import sql
+from psycopg import sql
+from stack import connect, fresh_database, set_env
 
 DATABASE = "test_soda"
 # Not the default: proves that the schema name comes from the environment.
@@ -77,27 +77,9 @@ def pytest_configure(config):
         )
 
 
-def connect(database: str):
-    env = os.environ
-    conn = psycopg2.connect(
-        host=env["WAREHOUSE_HOST"],
-        port=env["WAREHOUSE_PORT"],
-        user=env["WAREHOUSE_USER"],
-        password=env["WAREHOUSE_PASSWORD"],
-        dbname=database,
-    )
-    conn.autocommit = True
-    return conn
-
-
 @pytest.fixture(scope="session")
 def database() -> str:
-    conn = connect(os.environ["WAREHOUSE_DB"])
-    with conn.cursor() as cursor:
-        cursor.execute("select 1 from pg_database where datname = %s", (DATABASE,))
-        if not cursor.fetchone():
-            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    conn.close()
+    fresh_database(DATABASE)
     return DATABASE
 
 
@@ -105,20 +87,17 @@ def database() -> str:
 def warehouse(database: str) -> Iterator[Callable[[str], None]]:
     """The clean published tables, rebuilt for each test; call it with SQL to
     spoil them."""
-    conn = connect(database)
     schema = sql.Identifier(PUBLISHED_SCHEMA)
+    with connect(database) as conn:
 
-    def execute(statements: str) -> None:
-        with conn.cursor() as cursor:
-            cursor.execute(sql.SQL("set search_path to {}").format(schema))
-            cursor.execute(statements)
+        def execute(statements: str) -> None:
+            conn.execute(sql.SQL("set search_path to {}").format(schema))
+            conn.execute(statements)
 
-    with conn.cursor() as cursor:
-        cursor.execute(sql.SQL("drop schema if exists {} cascade").format(schema))
-        cursor.execute(sql.SQL("create schema {}").format(schema))
-    execute(CLEAN_TABLES)
-    yield execute
-    conn.close()
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(schema))
+        conn.execute(sql.SQL("create schema {}").format(schema))
+        execute(CLEAN_TABLES)
+        yield execute
 
 
 @pytest.fixture
@@ -129,9 +108,7 @@ def step_env(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         "WAREHOUSE_PUBLISHED_SCHEMA": PUBLISHED_SCHEMA,
         "XCOM_RETURN_PATH": str(tmp_path / "return.json"),
     }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    return dict(os.environ)
+    return set_env(monkeypatch, settings)
 
 
 @dataclass(frozen=True)
