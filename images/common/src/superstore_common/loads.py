@@ -152,8 +152,15 @@ class Ledger:
         return [Load(*row[:4], LoadState(row[4]), *row[5:]) for row in rows]
 
     def load_ids_in(self, state: LoadState) -> list[str]:
-        rows = self.connection.fetchall(f"select load_id from {self.table} where state = %s order by load_id", [state.value])
+        rows = self.connection.fetchall(
+            f"select load_id from {self.table} where state = %s order by load_id", [state.value]
+        )
         return [load_id for (load_id,) in rows]
+
+    def published_count(self) -> int:
+        """Loads published so far: it only grows (published is final)."""
+        (count,) = self.connection.fetchone(f"select count(*) from {self.table} where state = %s", [S.PUBLISHED.value])
+        return count
 
     # --- transitions (call inside a transaction, after lock())
 

@@ -1,14 +1,19 @@
-"""superstore-dbt: build the published star schema from the staged batch."""
+"""superstore-dbt: audit the candidate loads and publish the star schema (write-audit-publish)."""
 
+import json
 from enum import Enum
 from typing import Annotated
 
 import typer
+from superstore_common.loads import Ledger
+from superstore_common.objects import LOAD_ID
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
+from superstore_common.warehouse import connect
 
+from superstore_dbt.build import build_and_publish
+from superstore_dbt.publish import Publisher
 from superstore_dbt.runner import DbtProject, dbt_environment, invoke_dbt
-from superstore_dbt.verdict import BuildSummary
 
 app = new_app(__doc__)
 
@@ -20,29 +25,53 @@ class Mode(str, Enum):
 
 @app.command()
 def build(
-    mode: Annotated[Mode, typer.Option(help="initial: rebuild the marts from the staged history; incremental: merge")],
+    mode: Annotated[Mode, typer.Option(help="initial: rebuild every mart from the raw history; incremental: merge")],
+    load_ids: Annotated[str, typer.Option(help="JSON list of the candidate load ids (the load step's load_ids).")],
+    run_id: Annotated[str, typer.Option(help="The pipeline run: names its audit schema.")],
 ) -> None:
-    """dbt build: check the staged batch, publish it, record the verdict in the ledger.
-
-    initial runs `dbt build --full-refresh` (re-running it gives identical
-    tables), incremental runs `dbt build`.
-    """
-    with dbt_environment(WarehouseSettings()):
+    """Audit the candidate loads (every check on the run's audit tables), reject
+    each load that fails one, publish the rest in one transaction."""
+    settings = WarehouseSettings()
+    ids = _parse_load_ids(load_ids)
+    with dbt_environment(settings, settings.audit_schema(run_id)), connect(settings, "superstore-dbt") as connection:
         project = DbtProject()
-        summary = BuildSummary.of(project.build(full_refresh=mode is Mode.initial))
-        if summary.failed:
-            raise StepError(summary.rejection())
-        tables = project.count_rows(project.mart_tables())
+        publisher = Publisher(connection, settings, settings.audit_schema(run_id), project.marts())
+        ledger = Ledger(connection, settings.raw_schema)
+        outcome = build_and_publish(project, ledger, publisher, ids, rebuild=mode is Mode.initial)
+        tables = publisher.row_counts() if publisher.published_tables_exist() else {}
+    summary = outcome.summary
     write_result(
         {
             "mode": mode.value,
-            "models": summary.models,
-            "tests_passed": summary.tests_passed,
-            "tests_failed": summary.tests_failed,
-            "failed": summary.failed,
+            "rebuild": outcome.rebuild,
+            "published": outcome.published,
+            "rejected": [{"load_id": load_id, "reason": reason} for load_id, reason in outcome.rejected.items()],
+            "skipped": outcome.skipped,
+            "builds": outcome.builds,
+            "models": summary.models if summary else 0,
+            "tests_passed": summary.tests_passed if summary else 0,
             "tables": tables,
         }
     )
+
+
+def _parse_load_ids(text: str) -> list[str]:
+    try:
+        ids = json.loads(text)
+    except json.JSONDecodeError:
+        ids = None
+    if not isinstance(ids, list) or not all(isinstance(i, str) and LOAD_ID.fullmatch(i) for i in ids):
+        raise StepError(f"--load-ids must be a JSON list of load ids (load-<20 hex>), got {text[:200]!r}")
+    return ids
+
+
+@app.command("unit-tests")
+def unit_tests() -> None:
+    """The project's dbt unit tests (its transformation logic on fixed inputs)."""
+    settings = WarehouseSettings()
+    with dbt_environment(settings, settings.audit_schema("unit-tests")):
+        if not invoke_dbt("test", "--select", "test_type:unit").success:
+            raise StepError("dbt unit tests failed, see the log above")
 
 
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -61,7 +90,8 @@ def compile_project(ctx: typer.Context) -> None:
 
 
 def pass_through(command: str, args: list[str]) -> None:
-    with dbt_environment(WarehouseSettings()):
+    settings = WarehouseSettings()
+    with dbt_environment(settings, settings.audit_schema("compile")):
         if not invoke_dbt(command, *args).success:
             raise StepError(f"dbt {command} failed, see its log above")
 

@@ -2,13 +2,15 @@
 
 In-process rather than as a subprocess: dbt's results come back as objects
 (no run_results.json to parse), and the project is parsed once and its
-manifest reused by the build and by the row counts that follow it.
+manifest reused by every build of the run.
 """
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,18 +23,19 @@ from superstore_common.step import StepError
 PROJECT_DIR = Path(str(files("superstore_dbt") / "project"))
 
 
-def warehouse_variables(settings: WarehouseSettings) -> dict[str, str]:
+def warehouse_variables(settings: WarehouseSettings, audit_schema: str) -> dict[str, str]:
     """What the project's env_var() calls read, resolved by the shared
     settings so that every step agrees on the defaults."""
     password = settings.password.get_secret_value()
     return {
+        "WAREHOUSE_RAW_SCHEMA": settings.raw_schema,
+        "WAREHOUSE_AUDIT_SCHEMA": audit_schema,
         "WAREHOUSE_KIND": settings.kind,
         "WAREHOUSE_HOST": settings.host,
         "WAREHOUSE_PORT": str(settings.port),
         "WAREHOUSE_DB": settings.db,
         "WAREHOUSE_USER": settings.user,
         "WAREHOUSE_PASSWORD": password,
-        "WAREHOUSE_STAGING_SCHEMA": settings.staging_schema,
         "WAREHOUSE_PUBLISHED_SCHEMA": settings.published_schema,
         "WAREHOUSE_OPS_SCHEMA": settings.ops_schema,
         # dbt masks the values of DBT_ENV_SECRET_* variables in its logs and errors.
@@ -41,13 +44,13 @@ def warehouse_variables(settings: WarehouseSettings) -> dict[str, str]:
 
 
 @contextmanager
-def dbt_environment(settings: WarehouseSettings) -> Iterator[None]:
+def dbt_environment(settings: WarehouseSettings, audit_schema: str) -> Iterator[None]:
     """The environment dbt runs in, restored afterwards. The installed project
     may be read-only, so target/ and logs/ go to a scratch dir (unless
     DBT_TARGET_PATH / DBT_LOG_PATH are set, e.g. to keep them)."""
     saved = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="superstore-dbt-") as scratch:
-        os.environ.update(warehouse_variables(settings))
+        os.environ.update(warehouse_variables(settings, audit_schema))
         os.environ.setdefault("DBT_TARGET_PATH", str(Path(scratch, "target")))
         os.environ.setdefault("DBT_LOG_PATH", str(Path(scratch, "logs")))
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -76,26 +79,32 @@ def one_line(error: BaseException | str) -> str:
     return text.replace(password, "*****") if password else text
 
 
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    unique_key: str
+
+
 class DbtProject:
     """The packaged project, parsed once (call inside dbt_environment)."""
 
     def __init__(self) -> None:
         self.manifest: Manifest = invoke_dbt("parse").result
 
-    def build(self, full_refresh: bool) -> RunExecutionResult:
-        return invoke_dbt("build", *(["--full-refresh"] if full_refresh else []), manifest=self.manifest).result
+    def build(self, load_ids: list[str], rebuild: bool) -> RunExecutionResult:
+        """Every model into the audit schema and every data check on it.
+        Unit tests check the project's logic, not the data: they run in its
+        own test suite (`superstore-dbt unit-tests`), not on every load."""
+        variables = json.dumps({"load_ids": load_ids, "rebuild": rebuild})
+        args = ("build", "--vars", variables, "--exclude-resource-type", "unit_test")
+        return invoke_dbt(*args, manifest=self.manifest).result
 
-    def mart_tables(self) -> dict[str, str]:
-        """schema.table -> quoted relation name, for every mart of the build."""
-        return {
-            f"{node.schema}.{node.alias}": node.relation_name
-            for node in self.manifest.nodes.values()
-            if node.resource_type == "model" and node.fqn[1] == "marts"
-        }
-
-    def count_rows(self, tables: dict[str, str]) -> dict[str, int]:
-        query = " union all ".join(
-            f"select '{name}' as table_name, count(*) as row_count from {relation}" for name, relation in tables.items()
+    def marts(self) -> list[Mart]:
+        return sorted(
+            (
+                Mart(node.alias, node.config.get("unique_key"))
+                for node in self.manifest.nodes.values()
+                if node.resource_type == "model" and node.fqn[1] == "marts"
+            ),
+            key=lambda mart: mart.name,
         )
-        shown = invoke_dbt("show", "--inline", query, "--limit", str(len(tables)), manifest=self.manifest).result
-        return {row["table_name"]: int(row["row_count"]) for row in shown.results[0].agate_table.rows}

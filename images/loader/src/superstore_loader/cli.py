@@ -5,6 +5,7 @@ import json
 from enum import Enum
 
 import typer
+from superstore_common.objects import S3Object
 from superstore_common.s3 import s3_client
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
@@ -13,12 +14,7 @@ from superstore_loader import load as loading
 from superstore_loader.source import put_source
 from superstore_loader.warehouse import open_warehouse
 
-app = new_app("Superstore loader: source file -> S3, S3 -> validated warehouse staging.")
-
-
-class Mode(str, Enum):
-    initial = "initial"
-    incremental = "incremental"
+app = new_app("Superstore loader: source file -> S3, S3 objects -> the validated raw layer.")
 
 
 class Encoding(str, Enum):
@@ -37,45 +33,58 @@ def put_source_command(
 
 @app.command("create-schemas")
 def create_schemas() -> None:
-    """Create the staging, published and ops schemas, the load ledger and the staging table."""
+    """Create the raw, published and ops schemas, the load ledger and the raw rows table."""
     with open_warehouse(WarehouseSettings()) as warehouse:
         write_result({"schemas": warehouse.create_schemas()})
 
 
 @app.command()
 def load(
-    keys: str = typer.Option(..., help="JSON list of keys in RAW_BUCKET, e.g. '[\"incoming/batch.csv\"]'."),
-    batch_id: str = typer.Option(..., help="Id recorded on every staged row and in the ledger."),
-    mode: Mode = typer.Option(..., help="initial: full refresh of staging; incremental: skip published objects."),
+    objects: str = typer.Option(
+        ..., help='JSON list of object versions, e.g. \'[{"bucket": "b", "key": "incoming/x.csv", "etag": "..."}]\'.'
+    ),
     encoding: Encoding = typer.Option(Encoding.auto, help="auto: UTF-8, else Windows-1252."),
+    readmit: str | None = typer.Option(None, help="Load id of a rejected load to admit again on purpose."),
+    why: str = typer.Option("", help="With --readmit: why (kept in the ledger)."),
+    by: str = typer.Option("", help="With --readmit: who (kept in the ledger)."),
 ) -> None:
-    """Validate objects and stage them in one transaction; any bad row loads nothing."""
+    """Validate each object and append its rows to the raw layer, one load per object."""
     lake, s3 = LakeSettings(), s3_client()
+    readmission = None
+    if readmit:
+        if not why.strip() or not by.strip():
+            raise StepError("--readmit needs --why and --by: who admits the load again, and why")
+        readmission = loading.Readmission(readmit, by.strip(), why.strip())
     with open_warehouse(WarehouseSettings(), s3, lake) as warehouse:
         # Modules and clients live until the step exits: spare the garbage
         # collector walking them again during the load and once more at exit.
         gc.freeze()
         result = loading.load(
-            _parse_keys(keys), batch_id, mode.value, encoding.value, s3=s3, warehouse=warehouse, lake=lake
+            _parse_objects(objects), encoding.value, s3=s3, warehouse=warehouse, lake=lake, readmit=readmission
         )
     write_result(result)
 
 
 @app.command("drop-staging")
-def drop_staging() -> None:
-    """Drop the staging schema and everything in it."""
+def drop_staging(run_id: str = typer.Option(..., help="The run whose audit schema to drop.")) -> None:
+    """Drop the run's audit schema (candidate rows and their checks) and everything in it."""
     with open_warehouse(WarehouseSettings()) as warehouse:
-        write_result({"dropped": warehouse.drop_staging()})
+        write_result({"dropped": warehouse.drop_audit_schema(run_id)})
 
 
-def _parse_keys(text: str) -> list[str]:
+def _parse_objects(text: str) -> list[S3Object]:
     try:
-        keys = json.loads(text)
+        items = json.loads(text)
     except json.JSONDecodeError:
-        keys = None
-    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
-        raise StepError(f"--keys must be a non-empty JSON list of S3 keys, got {text!r}")
-    return keys
+        items = None
+    fields = ("bucket", "key", "etag")
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(i, dict) and all(isinstance(i.get(f), str) and i[f] for f in fields) for i in items)
+    ):
+        raise StepError(f"--objects must be a non-empty JSON list of {{bucket, key, etag}}, got {text[:200]!r}")
+    return [S3Object(i["bucket"], i["key"], i["etag"].strip('"')) for i in items]
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
-"""The source file's columns, how each value is checked, and the staging table
-dbt reads (same order, plus lineage columns).
+"""The source file's columns, how each value is checked, and the raw layer's
+rows table (same order, plus the line and the load id).
 
 Every kind of value declares its rule once and checks it two ways:
 - `normalize_column` checks a whole column (an Arrow array) with Arrow's
@@ -175,33 +175,15 @@ def normalize_columns(columns: Sequence[pa.Array]) -> list[pa.Array] | None:
     return normalized
 
 
-# Where each staged row came from; filled by the loader, not the source:
-# the object's lineage, the same on every row of an object, then the line.
-OBJECT_LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("_batch_id", "varchar(128)"),
-    ("_source_bucket", "varchar(256)"),
-    ("_source_key", "varchar(1024)"),
-    ("_source_etag", "varchar(128)"),
-)
+# The raw layer's rows: the source columns, then where each row came from:
+# its line in the object and its load (superstore_common.objects.load_id).
 LINE_COLUMN = ("_source_line", "integer")
-
-# What dbt reads: every staged row with its lineage.
-STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
-    *((column.name, column.kind.sql_type) for column in SOURCE_COLUMNS),
-    *OBJECT_LINEAGE_COLUMNS,
-    LINE_COLUMN,
-)
-
-# How it is stored: the lineage once per object, each row pointing at its
-# object. Repeating the lineage on every row cost PostgreSQL's COPY about 13%
-# more time (more bytes to write per row) for the same information.
-OBJECT_ID_COLUMN = ("_object_id", "integer")
-ROW_COLUMNS: tuple[tuple[str, str], ...] = (
+LOAD_ID_COLUMN = ("_load_id", "varchar(32)")
+RAW_COLUMNS: tuple[tuple[str, str], ...] = (
     *((column.name, column.kind.sql_type) for column in SOURCE_COLUMNS),
     LINE_COLUMN,
-    OBJECT_ID_COLUMN,
+    LOAD_ID_COLUMN,
 )
-OBJECT_COLUMNS: tuple[tuple[str, str], ...] = (OBJECT_ID_COLUMN, *OBJECT_LINEAGE_COLUMNS)
 
 SALES = next(i for i, column in enumerate(SOURCE_COLUMNS) if column.name == "sales")
 PROFIT = next(i for i, column in enumerate(SOURCE_COLUMNS) if column.name == "profit")

@@ -1,11 +1,13 @@
-"""The `load` step: S3 objects -> validated rows in the staging table.
+"""The `load` step: S3 object versions -> the raw layer, one load each.
 
-All objects of a run are staged in ONE transaction together with their
-ledger rows: a bad row anywhere loads nothing. Each object version
-(bucket, key, ETag) is loaded once: an incremental run skips versions the
-ledger says are published and refuses versions it already rejected. The
-staging table holds one run's batch: it is emptied first, and a rejected
-batch stays there for inspection until the next run.
+Every object version (bucket, key, ETag, as its event announced it) is its
+own load (superstore_common.loads): verdicts are per object, so a bad file
+is rejected alone and the good ones received with it go on. A load's rows
+are appended to the raw layer once, in the transaction that moves it to
+`staged`: a retry, a redelivered event or a second run at once finds them
+there and copies nothing again; a published load is skipped, a rejected
+one refused (unless re-admitted on purpose). The result names the loads
+staged for the build to audit and publish.
 
 Each object is read by the fast path (Arrow, fast_path.py) when it can vouch
 for it, else by the exact path (csv module, validation.py), which also names
@@ -18,9 +20,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, TextIO
+from typing import TextIO
 
 import pyarrow.compute as pc
+from superstore_common.loads import Counts, Load, LoadState
+from superstore_common.objects import S3Object
 from superstore_common.settings import LakeSettings
 from superstore_common.step import StepError
 
@@ -28,13 +32,13 @@ from superstore_loader import fast_path
 from superstore_loader.columns import PROFIT, SALES, SOURCE_COLUMNS
 from superstore_loader.read_ahead import read_ahead
 from superstore_loader.rejects import Rejects
-from superstore_loader.s3objects import S3Object, head, open_bytes, open_text
+from superstore_loader.s3objects import ObjectChanged, head, open_bytes, open_text
 from superstore_loader.validation import Chunk, Validation
-from superstore_loader.warehouse import LedgerEntry, Warehouse
+from superstore_loader.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["initial", "incremental"]
+ACTOR = "superstore-loader"
 # utf-8-sig: UTF-8 that may start with a byte order mark.
 ENCODINGS = {"auto": ("utf-8-sig", "cp1252"), "utf-8": ("utf-8-sig",), "cp1252": ("cp1252",)}
 ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
@@ -58,66 +62,147 @@ class StagedObject:
     profit_sum: Decimal
 
 
+@dataclass(frozen=True)
+class Readmission:
+    load_id: str
+    by: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one object in this run."""
+
+    obj: S3Object
+    status: str  # staged (to audit and publish) | published (skipped) | rejected | changed (since its event)
+    load: Load | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        load = self.load
+        return {
+            **self.obj.identity(),
+            "load_id": self.obj.load_id,
+            "status": self.status,
+            "rows": load.raw_rows if load and load.raw_rows is not None else 0,
+            "rejected_rows": load.rejected_rows if load and load.rejected_rows else 0,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
 def load(
-    keys: list[str], batch_id: str, mode: Mode, encoding: str, *, s3, warehouse: Warehouse, lake: LakeSettings
+    objects: list[S3Object],
+    encoding: str,
+    *,
+    s3,
+    warehouse: Warehouse,
+    lake: LakeSettings,
+    readmit: Readmission | None = None,
 ) -> dict:
-    objects = [head(s3, lake.raw_bucket, key) for key in dict.fromkeys(keys)]
-    to_stage = objects if mode == "initial" else [obj for obj in objects if not _already_published(warehouse, obj)]
-    staged = []
-    try:
-        with warehouse.transaction():
-            warehouse.clear_staging()  # staging holds this run's batch only
-            if mode == "initial":
-                # A full refresh rebuilds the published tables from this file
-                # alone: earlier incremental objects are no longer in them.
-                warehouse.forget_loads()
-            for obj in to_stage:
-                done = stage_object(obj, batch_id, ENCODINGS[encoding], s3=s3, warehouse=warehouse)
-                warehouse.record(
-                    LedgerEntry(
-                        obj, batch_id, "staged", done.source_rows, done.loaded_rows, 0, done.sales_sum, done.profit_sum
-                    )
-                )
-                staged.append(done)
-    except ObjectRejected as rejected:
-        raise StepError(_record_rejection(rejected, batch_id, s3=s3, warehouse=warehouse, lake=lake)) from None
-    rows = {s.obj: s.loaded_rows for s in staged}
+    if readmit is not None:
+        objects = [*objects, _readmitted_object(warehouse, readmit)]
+    outcomes = [
+        load_object(obj, ENCODINGS[encoding], s3=s3, warehouse=warehouse, lake=lake, readmit=readmit)
+        for obj in dict.fromkeys(objects)
+    ]
+    staged = [o.load for o in outcomes if o.status == "staged"]
+    errors = [o.error for o in outcomes if o.error]
+    if errors and not staged:
+        raise StepError("; ".join(errors))
     return {
-        "batch_id": batch_id,
-        "mode": mode,
-        "objects": [
-            {
-                "bucket": o.bucket,
-                "key": o.key,
-                "etag": o.etag,
-                "rows": rows.get(o, 0),
-                "status": "staged" if o in rows else "skipped",
-            }
-            for o in objects
-        ],  # fmt: skip
-        "source_rows": sum(s.source_rows for s in staged),
-        "loaded_rows": sum(s.loaded_rows for s in staged),
-        "rejected_rows": 0,
-        "sales_sum": _show(_total(s.sales_sum for s in staged)),
-        "profit_sum": _show(_total(s.profit_sum for s in staged)),
+        "load_ids": [load.load_id for load in staged],
+        "objects": [o.as_dict() for o in outcomes],
+        "source_rows": sum(load.source_rows or 0 for load in staged),
+        "loaded_rows": sum(load.raw_rows or 0 for load in staged),
+        "rejected_rows": sum(o.as_dict()["rejected_rows"] for o in outcomes if o.status == "rejected"),
+        "sales_sum": _show(_total(load.sales_sum or 0 for load in staged)),
+        "profit_sum": _show(_total(load.profit_sum or 0 for load in staged)),
+        "errors": errors,
     }
 
 
-def _already_published(warehouse: Warehouse, obj: S3Object) -> bool:
-    status, reason = warehouse.ledger_status(obj) or (None, None)
-    if status == "rejected":
-        raise StepError(f"{obj.uri} (etag {obj.etag}) was already rejected, not loading it again: {reason}")
-    if status == "published":
+def _readmitted_object(warehouse: Warehouse, readmit: Readmission) -> S3Object:
+    load = warehouse.ledger.get(readmit.load_id)
+    if load is None:
+        raise StepError(f"--readmit {readmit.load_id}: no such load")
+    return load.obj
+
+
+def load_object(
+    announced: S3Object, encodings: tuple[str, ...], *, s3, warehouse: Warehouse, lake: LakeSettings, readmit=None
+) -> Outcome:
+    ledger = warehouse.ledger
+    try:
+        obj = head(s3, announced)
+    except ObjectChanged as changed:
+        return Outcome(announced, "changed", error=str(changed))
+    with warehouse.transaction():
+        ledger.lock()
+        load = ledger.receive(obj, by=ACTOR)
+        if readmit is not None and readmit.load_id == load.load_id and load.state is LoadState.REJECTED:
+            load = ledger.readmit(load.load_id, by=readmit.by, why=readmit.why)
+            log.info("%s: re-admitted by %s: %s", obj.uri, readmit.by, readmit.why)
+    if load.state is LoadState.PUBLISHED:
         log.info("%s (etag %s): already published, skipping", obj.uri, obj.etag)
-    return status == "published"
+        return Outcome(obj, "published", load)
+    if load.state is LoadState.REJECTED:
+        return Outcome(obj, "rejected", load, f"{obj.name} was rejected before, not loading it again: {load.reason}")
+    try:
+        with warehouse.transaction():
+            ledger.lock()
+            load = ledger.get(load.load_id)  # a run at the same time may have staged it meanwhile
+            if load.in_raw:
+                log.info("%s: its rows are in the raw layer already (%s), not copying them again", obj.uri, load.state)
+                (load,) = ledger.move([load.load_id], LoadState.STAGED, by=ACTOR)
+            else:
+                done = stage_object(obj, encodings, s3=s3, warehouse=warehouse)
+                counts = Counts(done.source_rows, done.loaded_rows, 0, done.sales_sum, done.profit_sum)
+                (load,) = ledger.move([load.load_id], LoadState.STAGED, by=ACTOR, counts=counts)
+        return Outcome(obj, "staged", load)
+    except ObjectRejected as rejected:
+        message, load = _record_rejection(rejected, load, s3=s3, warehouse=warehouse, lake=lake)
+        return Outcome(obj, "rejected", load, message)
+    except ObjectChanged as changed:
+        _record_failure(warehouse, load, str(changed))
+        return Outcome(obj, "changed", load, str(changed))
+    except BaseException as error:  # the warehouse, S3, a signal: the load stays retryable
+        _record_failure(warehouse, load, f"{type(error).__name__}: {_first_line(error)}")
+        raise
 
 
-def stage_object(obj: S3Object, batch_id: str, encodings: tuple[str, ...], *, s3, warehouse: Warehouse) -> StagedObject:
+def _record_failure(warehouse: Warehouse, load: Load, reason: str) -> None:
+    """Best effort: with the warehouse gone this cannot be written, and the
+    load stays in the state it had, which a retry takes over just the same."""
+    try:
+        with warehouse.transaction():
+            warehouse.ledger.lock()
+            warehouse.ledger.move([load.load_id], LoadState.FAILED, by=ACTOR, reason=reason)
+    except Exception:
+        log.warning("%s: could not record the failure in the ledger", load.obj.uri)
+
+
+def _record_rejection(
+    rejected: ObjectRejected, load: Load, *, s3, warehouse: Warehouse, lake: LakeSettings
+) -> tuple[str, Load]:
+    """After the rollback: the rejected rows to S3, the rejection to the ledger."""
+    obj, rejects = rejected.obj, rejected.rejects
+    rejects_key = f"{lake.rejected_prefix}{obj.key}.rejected.csv"
+    rejects.upload(s3, lake.raw_bucket, rejects_key)
+    rejects.close()
+    message = rejects.message(obj.name, f"s3://{lake.raw_bucket}/{rejects_key}")
+    counts = Counts(rejected.source_rows, None, rejects.rows)
+    with warehouse.transaction():
+        warehouse.ledger.lock()
+        (load,) = warehouse.ledger.move([load.load_id], LoadState.REJECTED, by=ACTOR, reason=message, counts=counts)
+    return message, load
+
+
+def stage_object(obj: S3Object, encodings: tuple[str, ...], *, s3, warehouse: Warehouse) -> StagedObject:
     """Stream one object into staging; restart in the next encoding when its
     bytes turn out not to be in this one."""
     for encoding in encodings:
         try:
-            return _stage_in(obj, batch_id, encoding, s3=s3, warehouse=warehouse)
+            return _stage_in(obj, encoding, s3=s3, warehouse=warehouse)
         except UnicodeDecodeError as error:
             log.info("%s is not %s (%s)", obj.uri, ENCODING_NAMES[encoding], error.reason)
         except warehouse.data_errors as error:
@@ -131,35 +216,35 @@ def stage_object(obj: S3Object, batch_id: str, encodings: tuple[str, ...], *, s3
     raise _check_every_row(obj, encodings[-1], "surrogateescape", s3, tried=encodings)
 
 
-def _stage_in(obj: S3Object, batch_id: str, encoding: str, *, s3, warehouse: Warehouse) -> StagedObject:
+def _stage_in(obj: S3Object, encoding: str, *, s3, warehouse: Warehouse) -> StagedObject:
     """The fast path first; the exact path when the fast one cannot vouch for
     the object (and to say which rows are bad)."""
     try:
         with open_bytes(s3, obj) as body:
-            return _stream(obj, batch_id, fast_path.chunks(body, encoding), warehouse, encoding)
+            return _stream(obj, fast_path.chunks(body, encoding), warehouse, encoding)
     except fast_path.Declined as declined:
         log.info("%s: %s; checking it row by row", obj.uri, declined)
     with open_text(s3, obj, encoding) as text:
-        return _stream(obj, batch_id, _exact_chunks(obj, text), warehouse, encoding)
+        return _stream(obj, _exact_chunks(obj, text), warehouse, encoding)
 
 
 def _exact_chunks(obj: S3Object, text: TextIO) -> Iterator[Chunk]:
     validation = Validation(Rejects())
     yield from validation.chunks(text)
-    if validation.rejects:  # raised while staging is still open: its savepoint is rolled back
+    if validation.rejects:  # raised while the COPY is still open: its savepoint is rolled back
         raise ObjectRejected(obj, validation.rejects, validation.source_rows)
 
 
-def _stream(obj: S3Object, batch_id: str, chunks: Iterator[Chunk], warehouse: Warehouse, encoding: str) -> StagedObject:
+def _stream(obj: S3Object, chunks: Iterator[Chunk], warehouse: Warehouse, encoding: str) -> StagedObject:
     rows, sales, profit = 0, Decimal(0), Decimal(0)
-    with warehouse.staging_writer(obj, batch_id) as writer, read_ahead(chunks) as ahead:
+    with warehouse.raw_writer(obj) as writer, read_ahead(chunks) as ahead:
         for chunk in ahead:
             writer.write(chunk)
             rows += len(chunk)
             sales, profit = _add(sales, chunk, SALES), _add(profit, chunk, PROFIT)
     if writer.loaded_rows != rows:
         raise RuntimeError(f"{obj.uri}: sent {rows} rows, the warehouse loaded {writer.loaded_rows}")
-    log.info("%s: %d rows staged (%s)", obj.uri, rows, ENCODING_NAMES[encoding])
+    log.info("%s: %d rows in the raw layer (%s)", obj.uri, rows, ENCODING_NAMES[encoding])
     return StagedObject(obj, rows, rows, sales, profit)
 
 
@@ -175,19 +260,6 @@ def _check_every_row(obj: S3Object, encoding: str, errors: str, s3, tried=()) ->
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _record_rejection(rejected: ObjectRejected, batch_id: str, *, s3, warehouse: Warehouse, lake: LakeSettings) -> str:
-    """After the rollback: the rejected rows to S3, the rejection to the ledger."""
-    obj, rejects = rejected.obj, rejected.rejects
-    rejects_key = f"{lake.rejected_prefix}{obj.key}.rejected.csv"
-    rejects.upload(s3, lake.raw_bucket, rejects_key)
-    rejects.close()
-    message = rejects.message(obj.name, f"s3://{lake.raw_bucket}/{rejects_key}")
-    entry = LedgerEntry(obj, batch_id, "rejected", rejected.source_rows, 0, rejects.rows, reason=message)
-    with warehouse.transaction():
-        warehouse.record(entry)
-    return message
 
 
 def _add(total: Decimal, chunk: Chunk, column: int) -> Decimal:

@@ -1,30 +1,13 @@
-"""Source objects in S3: identified by bucket, key and ETag (the ledger's key),
-read as a stream, never whole in memory."""
+"""Source objects in S3: exactly the version (bucket, key, ETag) an event
+announced, read as a stream, never whole in memory."""
 
 import io
-from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 from urllib.parse import quote, unquote
 
 from botocore.exceptions import ClientError
+from superstore_common.objects import S3Object
 from superstore_common.step import StepError
-
-
-@dataclass(frozen=True)
-class S3Object:
-    bucket: str
-    key: str
-    etag: str
-    origin: str = field(default="", compare=False)  # the file put-source stored here
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-    @property
-    def name(self) -> str:
-        """How errors name the object: its URI, and the file it came from."""
-        return f"{self.uri} (from {self.origin})" if self.origin else self.uri
 
 
 def origin_metadata(source: str) -> dict[str, str]:
@@ -35,21 +18,42 @@ def not_found(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
 
 
-def head(s3, bucket: str, key: str) -> S3Object:
+class ObjectChanged(StepError):
+    """The object at the key is no longer the version its event announced."""
+
+
+def head(s3, announced: S3Object) -> S3Object:
+    """The announced version, with the origin put-source recorded; refuses
+    when the key now holds another version (its own event carries it)."""
     try:
-        response = s3.head_object(Bucket=bucket, Key=key)
+        response = s3.head_object(Bucket=announced.bucket, Key=announced.key)
     except ClientError as error:
         if not_found(error):
-            raise StepError(f"s3://{bucket}/{key}: no such object") from None
+            raise StepError(f"{announced.uri}: no such object (deleted since its event?)") from None
         raise
+    etag = response["ETag"].strip('"')
+    if etag != announced.etag:
+        raise ObjectChanged(_changed(announced, etag))
     origin = unquote(response.get("Metadata", {}).get("origin", ""))
-    return S3Object(bucket, key, response["ETag"].strip('"'), origin)
+    return S3Object(announced.bucket, announced.key, etag, origin)
+
+
+def _changed(announced: S3Object, now: str) -> str:
+    return (
+        f"{announced.uri} changed since its event (ETag {announced.etag} announced, {now} now):"
+        " not loading it; the newer version's own event brings it"
+    )
 
 
 def open_bytes(s3, obj: S3Object) -> BinaryIO:
     """The object's body as it streams in; IfMatch makes sure it is the
     version whose ETag the ledger records."""
-    return s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')["Body"]
+    try:
+        return s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')["Body"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"412", "PreconditionFailed"}:
+            raise ObjectChanged(_changed(obj, "another")) from None
+        raise
 
 
 def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextIO:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError
+from superstore_common.objects import S3Object
 from superstore_common.s3 import parse_s3_uri
 from superstore_common.settings import LakeSettings
 from superstore_common.step import StepError
@@ -24,12 +25,14 @@ Store = Callable[[str, str], None]
 def put_source(source: str, *, s3, lake: LakeSettings) -> dict:
     sha256, size, store = _from_s3(source, s3) if source.startswith("s3://") else _from_file(source, s3)
     key = f"{lake.source_prefix}{sha256}.csv"
-    if _exists(s3, lake.raw_bucket, key):
+    if (etag := _etag(s3, lake.raw_bucket, key)) is not None:
         log.info("s3://%s/%s already stored, skipping the upload", lake.raw_bucket, key)
     else:
         store(lake.raw_bucket, key)
+        etag = _etag(s3, lake.raw_bucket, key)
         log.info("%s stored as s3://%s/%s (%d bytes)", source, lake.raw_bucket, key, size)
-    return {"bucket": lake.raw_bucket, "key": key, "sha256": sha256, "bytes": size, "source": source}
+    obj = S3Object(lake.raw_bucket, key, etag)
+    return {**obj.identity(), "load_id": obj.load_id, "sha256": sha256, "bytes": size, "source": source}
 
 
 def _from_file(path: str, s3) -> tuple[str, int, Store]:
@@ -72,11 +75,10 @@ def _digest(stream) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _exists(s3, bucket: str, key: str) -> bool:
+def _etag(s3, bucket: str, key: str) -> str | None:
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        return s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
     except ClientError as error:
         if not_found(error):
-            return False
+            return None
         raise
-    return True

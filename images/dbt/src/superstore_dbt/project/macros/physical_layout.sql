@@ -1,8 +1,8 @@
-{#- Physical design of a mart, per warehouse, for its config():
-    PostgreSQL: a unique index on the merge key plus indexes for lookups, so a
-    merge or a check touches the batch's rows, not the whole table. The unique
-    index also keeps every key unique table-wide, whatever the mart tests of
-    an incremental run read (only the batch's keys, see macros/test_scope.sql);
+{#- Physical design of a mart, per warehouse, for its config(). The publish
+    step moves or copies the audit table into the published schema, so this
+    is the published table's design too.
+    PostgreSQL: a unique index on the key (the publish replaces rows by it,
+    and it refuses a duplicate outright) plus indexes for lookups;
     Redshift (no indexes): distribution and sort keys. -#}
 {% macro physical_layout(unique_key, lookups=[], dist='all', sort=none) -%}
     {%- if target.type == 'redshift' -%}

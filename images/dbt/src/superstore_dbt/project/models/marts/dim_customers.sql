@@ -1,8 +1,15 @@
--- Customers, SCD type 2 on their location (see int_customer_order_versions
--- for the walk). One row per customer version; a version is described by its
--- first step: the anchor it continues, or the order that moved the customer.
--- Incremental runs touch only the batch's customers: their anchor version (to
--- close it) and their new versions, merged on customer_key.
+-- Customers, SCD type 2 on their own attributes (name, segment); see
+-- int_customer_versions for the walk. One row per customer version,
+-- described by its first step: the anchor it continues, or the order that
+-- changed the customer. Incremental runs hold the candidate customers'
+-- versions only: the anchor (closed when a new version follows) and the new
+-- ones, published by key.
+--
+-- Why not a dbt snapshot: a snapshot writes its table in place, outside the
+-- publish transaction (a rejected load would leave its versions behind), and
+-- records what it saw when it ran, so it cannot be rebuilt from the raw
+-- history after a model fix. The raw layer keeps every order, so the history
+-- is derived from it, the same on every rebuild.
 {{ config(
     unique_key='customer_key',
     **physical_layout('customer_key', lookups=['customer_id'], dist='all', sort=['customer_id', 'version_number'])
@@ -17,7 +24,7 @@ with version_starts as (
                 partition by customer_id, version_number
                 order by is_anchor desc, step_date, order_id
             ) as position_in_version
-        from {{ ref('int_customer_order_versions') }} as steps
+        from {{ ref('int_customer_versions') }} as steps
     ) as positioned_steps
     where position_in_version = 1
 ),
@@ -34,14 +41,9 @@ select
     customer_id,
     customer_name,
     segment,
-    country,
-    city,
-    state,
-    postal_code,
-    region,
     version_number,
     step_date as valid_from,
     next_valid_from as valid_to,
     case when next_valid_from is null then true else false end as is_current,
-    batch_id
+    load_id
 from versions

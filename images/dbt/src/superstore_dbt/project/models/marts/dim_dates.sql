@@ -1,7 +1,9 @@
--- Calendar, 2010-01-01 to 2035-12-31, independent of the batches. The day
--- numbers 0..9999 come from a cross join of four digit tables (portable:
--- Redshift runs generate_series on the leader node only). Incremental runs add
--- only days not published yet (none, unless the range grows).
+-- Calendar, 2010-01-01 to 2035-12-31. The day numbers 0..9999 come from a
+-- cross join of four digit tables (portable: Redshift runs generate_series
+-- on the leader node only). A rebuild holds the whole calendar; an
+-- incremental run the days its candidate lines point at (published by key:
+-- unchanged), so that every relationship is checked on the audit tables and
+-- a day outside the calendar fails it.
 {{ config(
     unique_key='date_key',
     **physical_layout('date_key', dist='all')
@@ -37,6 +39,9 @@ select
     case when extract(dow from date_day) in (0, 6) then true else false end as is_weekend
 from days
 where date_day <= cast('2035-12-31' as date)
-{% if is_incremental() %}
-  and {{ date_key('date_day') }} not in (select date_key from {{ this }})
-{% endif %}
+{%- if not var('rebuild') %}
+  and (
+    date_day in (select order_date from {{ ref('stg_orders') }})
+    or date_day in (select ship_date from {{ ref('stg_orders') }})
+  )
+{%- endif %}

@@ -1,5 +1,5 @@
--- Orders (the order header): one row per order. All lines of an order agree on
--- the header (stg_orders_order_header_consistent); it is read from line 1.
+-- Orders (the order header): one row per order, read from its first line
+-- (all lines agree on it: stg_orders_order_header_consistent).
 {{ config(
     unique_key='order_key',
     **physical_layout('order_key', dist='order_key', sort=['order_date'])
@@ -10,7 +10,6 @@ select
     order_id,
     order_date,
     ship_date,
-    ship_mode,
-    customer_id
+    ship_mode
 from {{ ref('stg_orders') }}
 where order_line_number = 1

@@ -1,20 +1,25 @@
--- One row per staged order line (the batch), named for the marts.
+-- The candidate order lines: the raw rows of this run's candidate loads
+-- (rebuild: and of every published load), renamed and cast, one row per line.
 --
 -- The line key: the source has no line id once Row ID is dropped (it is a
 -- per-file row counter), and the same (order_id, product_id) can occur twice
 -- in one order, so a line is identified by its order and its position in the
--- order: order_line_number counts the order's lines in source-file order.
--- That is stable because an order arrives whole in one batch (checked by
--- stg_orders_order_ids_not_yet_published), so re-staging the same file gives
--- every line the same key.
-with source as (
-    select * from {{ source('superstore', 'orders') }}
+-- order: order_line_number counts the order's lines in file order. That is
+-- stable because an order arrives whole in one load (checked by
+-- stg_orders_order_in_one_load and stg_orders_order_ids_not_yet_published).
+with candidate_lines as (
+    select *
+    from {{ source('raw', 'order_lines') }}
+    where _load_id in ({{ candidate_load_ids() }})
+    {%- if var('rebuild') %}
+       or _load_id in (select load_id from {{ source('raw', 'loads') }} where state = 'published')
+    {%- endif %}
 ),
 
-numbered as (
+renamed as (
     select
         order_id,
-        row_number() over (partition by order_id order by _source_key, _source_line) as order_line_number,
+        row_number() over (partition by order_id order by _load_id, _source_line) as order_line_number,
         order_date,
         ship_date,
         ship_mode,
@@ -22,10 +27,11 @@ numbered as (
         customer_name,
         segment,
         country,
-        city,
-        state,
-        postal_code,
         region,
+        state,
+        city,
+        postal_code as source_postal_code,
+        {{ us_zip_code('postal_code', 'country') }} as postal_code,
         product_id,
         category,
         sub_category,
@@ -34,12 +40,9 @@ numbered as (
         quantity,
         discount,
         profit,
-        _batch_id as batch_id,
-        _source_bucket as source_bucket,
-        _source_key as source_key,
-        _source_etag as source_etag,
+        _load_id as load_id,
         _source_line as source_line
-    from source
+    from candidate_lines
 )
 
 select
@@ -47,5 +50,6 @@ select
     {{ surrogate_key(['order_id']) }} as order_key,
     -- a Product ID can carry several names, see dim_products
     {{ surrogate_key(['product_id', 'product_name']) }} as product_key,
-    numbered.*
-from numbered
+    {{ surrogate_key(['country', 'region', 'state', 'city', 'postal_code']) }} as location_key,
+    renamed.*
+from renamed

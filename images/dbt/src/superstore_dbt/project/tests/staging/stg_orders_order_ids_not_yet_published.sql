@@ -1,28 +1,27 @@
--- An order arrives whole in one batch: an order id that an EARLIER batch has
--- already published means a re-sent or duplicated order whose lines would be
--- counted twice. Re-running the same batch (a retry) is fine: its lines merge
--- onto themselves. Checked only in incremental runs; a full refresh rebuilds
--- everything from the staged data.
+-- An order arrives whole in one load: an order id that another load has
+-- already published is a re-sent or duplicated order whose lines would be
+-- counted twice. A rebuild re-reads the published loads themselves: there
+-- only a candidate's order may not be in a published load.
 {%- set published_sales = published_relation('fct_sales') %}
 {% if published_sales %}
-with published_lines as (
-    -- Only the lines of the batch's orders, looked up by key (an index on
-    -- PostgreSQL): a plain join would read the whole fact.
-    select order_key, batch_id
+with published_orders as (
+    -- Only the candidates' orders, looked up by key (an index on PostgreSQL).
+    select distinct order_key, load_id
     from {{ published_sales }}
-    where order_key in (select order_key from {{ ref('stg_orders') }})
+    where order_key in (select order_key from {{ ref('stg_orders') }} where load_id in ({{ candidate_load_ids() }}))
 )
 
 select distinct
     staged.order_id,
-    staged.batch_id,
-    published.batch_id as published_batch_id
+    staged.load_id,
+    published.load_id as published_load_id
 from {{ ref('stg_orders') }} as staged
-inner join published_lines as published
+inner join published_orders as published
     on published.order_key = staged.order_key
-where published.batch_id <> staged.batch_id
+where published.load_id <> staged.load_id
+  and staged.load_id in ({{ candidate_load_ids() }})
 {% else %}
-select order_id, batch_id
+select order_id, load_id
 from {{ ref('stg_orders') }}
 where 1 = 0
 {% endif %}
