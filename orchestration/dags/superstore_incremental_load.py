@@ -1,38 +1,43 @@
 """Incremental load: the generator writes a batch of new orders to S3; S3's
-ObjectCreated event arrives on SQS; the batch's keys are taken from the
-message(s), loaded into staging, audited and merged by dbt
-(write-audit-publish), staging is dropped and Soda checks the published
-tables. Messages are deleted only after their batch is published; a message
-that keeps failing goes to the dead-letter queue (maxReceiveCount)."""
+ObjectCreated event arrives on SQS; the object versions (bucket, key, ETag)
+are taken from the message(s) and appended to the raw layer, one load each;
+dbt audits the candidate loads (a bad one is rejected alone) and the rest
+are published in one transaction; the audit schema is dropped and Soda
+checks the published tables. A message is deleted only once its objects are
+published; a rejected object's message goes to the dead-letter queue
+(maxReceiveCount). The run fails, after publishing the good loads, when any
+object was rejected."""
 
-import logging
 from datetime import datetime
 
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 from airflow.providers.amazon.aws.sensors.sqs import SqsSensor
 from airflow.sdk import DAG, Param, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from superstore_orchestration import config, steps
-from superstore_orchestration.events import parse_messages
+from superstore_orchestration.events import delete_messages, done_messages, parse_messages, run_errors
 from superstore_orchestration.factory import step_task
 
 cfg = config.pipeline()
-log = logging.getLogger(__name__)
 
 with DAG(
     dag_id="superstore_incremental_load",
-    description="Generated batch -> S3 event on SQS -> staging -> dbt merge -> Soda",
+    description="Generated batch -> S3 event on SQS -> raw -> audit -> publish -> Soda",
     doc_md=__doc__,
     schedule=None,
     start_date=datetime(2024, 1, 1),
     catchup=False,
-    max_active_runs=1,  # one staging schema per warehouse
+    max_active_runs=1,
     tags=["superstore", "incremental"],
     params={
         "rows": Param(1000, type="integer", minimum=1, description="Order lines to generate."),
         "seed": Param(None, type=["null", "integer"], description="Generator seed (default: from the run time)."),
         "as_of": Param(None, type=["null", "string"], description="Order date of the batch, YYYY-MM-DD."),
         "generate": Param(True, type="boolean", description="Generate a batch; false only takes pending events."),
+        "readmit": Param(
+            None, type=["null", "string"], description="Load id of a rejected load to admit again (audited anew)."
+        ),
+        "readmit_reason": Param("", type="string", description="Why the load is admitted again (kept in the ledger)."),
     },
 ):
 
@@ -56,34 +61,34 @@ with DAG(
         trigger_rule="none_failed",  # runs when generation was skipped, too
     )
 
-    def delete_messages(entries: list[dict]) -> None:
-        sqs = SqsHook().get_conn()
-        for start in range(0, len(entries), 10):  # SQS batch limit
-            response = sqs.delete_message_batch(QueueUrl=cfg.events_queue_url, Entries=entries[start : start + 10])
-            # Not fatal: a message left behind is redelivered, and the ledger
-            # makes its batch a no-op then.
-            for failed in response.get("Failed", []):
-                log.warning("message %s not deleted: %s", failed["Id"], failed.get("Message", failed["Code"]))
-
     @task
     def take_batch(ti=None) -> dict:
-        """The S3 keys of the received messages; unusable messages are left for the DLQ."""
+        """The object versions of the received messages; unusable messages are left for the DLQ."""
         messages = ti.xcom_pull(task_ids="wait_for_batch", key="messages") or []
         lake = config.lake()
         batch = parse_messages(messages, lake.raw_bucket, lake.incoming_prefix)
         for rejected in batch.rejected:
             print(f"message {rejected['message_id']} rejected: {rejected['reason']}")
-        if not batch.keys:
-            delete_messages(batch.ack)  # s3:TestEvent only: nothing to load
+        if not batch.objects:
+            empty = [{"Id": m["Id"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch.messages]
+            delete_messages(SqsHook().get_conn(), cfg.events_queue_url, empty)  # s3:TestEvent only
             raise AirflowSkipException("no usable S3 object in the received messages")
         return batch.as_xcom()
 
     @task
     def ack(ti=None) -> int:
-        """Delete the batch's messages: it is published."""
-        entries = ti.xcom_pull(task_ids="take_batch")["ack"]
-        delete_messages(entries)
-        return len(entries)
+        """Delete the messages whose objects are all published."""
+        entries = done_messages(
+            ti.xcom_pull(task_ids="take_batch"), ti.xcom_pull(task_ids="load"), ti.xcom_pull(task_ids="build")
+        )
+        return delete_messages(SqsHook().get_conn(), cfg.events_queue_url, entries)
+
+    @task
+    def verdict(ti=None) -> None:
+        """Fail the run, loudly, when any object was rejected (the good ones are published)."""
+        if errors := run_errors(ti.xcom_pull(task_ids="load"), ti.xcom_pull(task_ids="build")):
+            ti.xcom_push(key="error", value="; ".join(errors))
+            raise AirflowFailException("; ".join(errors))
 
     batch = take_batch()
     create_schemas = step_task(steps.CREATE_SCHEMAS)
@@ -91,7 +96,9 @@ with DAG(
     build = step_task(steps.BUILD_INCREMENTAL)
     drop_staging = step_task(steps.DROP_STAGING)
     scan = step_task(steps.SCAN_INCREMENTAL)
+    acked = ack()
 
     should_generate() >> generate >> wait_for_batch >> batch >> create_schemas >> load >> build
-    build >> [ack(), drop_staging]
+    build >> [acked, drop_staging]
     drop_staging >> scan
+    [acked, scan] >> verdict()

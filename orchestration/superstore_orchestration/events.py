@@ -1,14 +1,20 @@
 """S3 ObjectCreated notifications, as they arrive on SQS, turned into the
-objects of one incremental batch.
+object versions (bucket, key, ETag) of one incremental run, and the SQS
+side of the run: which messages to delete once their objects are done.
 
 A message is taken only when every record in it is usable; otherwise it is
 left on the queue (never deleted), so SQS redelivers it and, after
-maxReceiveCount, moves it to the dead-letter queue."""
+maxReceiveCount, moves it to the dead-letter queue. A message is deleted
+only when every object it announced is published (or superseded by a newer
+version); a rejected object's message is left to reach the DLQ."""
 
-import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote_plus
+
+log = logging.getLogger(__name__)
+SQS_BATCH_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -21,25 +27,19 @@ class S3Object:
 @dataclass
 class Batch:
     objects: list[S3Object] = field(default_factory=list)
-    ack: list[dict] = field(default_factory=list)  # {"Id", "ReceiptHandle"} to delete once published
+    # {"Id", "ReceiptHandle", "objects": [...]}: deleted once all their objects are done
+    messages: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)  # {"message_id", "reason"}, left for the DLQ
 
     @property
     def keys(self) -> list[str]:
         return list(dict.fromkeys(o.key for o in self.objects))
 
-    @property
-    def batch_id(self) -> str:
-        """Derived from the objects, so a redelivered or replayed batch keeps its id."""
-        identity = "\n".join(sorted(f"{o.bucket}/{o.key}@{o.etag}" for o in self.objects))
-        return "batch-" + hashlib.sha256(identity.encode()).hexdigest()[:20]
-
     def as_xcom(self) -> dict:
         return {
-            "batch_id": self.batch_id,
             "keys": self.keys,
             "objects": [asdict(o) for o in self.objects],
-            "ack": self.ack,
+            "messages": self.messages,
             "rejected": self.rejected,
         }
 
@@ -87,16 +87,62 @@ def parse_messages(messages: list[dict], bucket: str, prefix: str) -> Batch:
     batch = Batch()
     seen: set[S3Object] = set()
     for message in messages:
-        ack = {"Id": message["MessageId"], "ReceiptHandle": message["ReceiptHandle"]}
         try:
             records = _records(message.get("Body"))
             objects = [_object(r, bucket, prefix) for r in records or []]
         except UnusableMessage as exc:
             batch.rejected.append({"message_id": message["MessageId"], "reason": str(exc)})
             continue
-        batch.ack.append(ack)
+        batch.messages.append(
+            {
+                "Id": message["MessageId"],
+                "ReceiptHandle": message["ReceiptHandle"],
+                "objects": [asdict(o) for o in objects],
+            }
+        )
         for obj in objects:  # a multipart upload may notify twice for one object
             if obj not in seen:
                 seen.add(obj)
                 batch.objects.append(obj)
     return batch
+
+
+def done_messages(batch: dict, load_result: dict | None, build_result: dict | None) -> list[dict]:
+    """The messages whose every object is done: published (now or before) or
+    superseded by a newer version, whose own event brings it."""
+    published = set((build_result or {}).get("published", [])) | set((build_result or {}).get("skipped", []))
+    done = {
+        (o["bucket"], o["key"], o["etag"])
+        for o in (load_result or {}).get("objects", [])
+        if o["status"] in {"published", "changed"} or o["load_id"] in published
+    }
+    return [
+        {"Id": m["Id"], "ReceiptHandle": m["ReceiptHandle"]}
+        for m in batch["messages"]
+        if all((o["bucket"], o["key"], o["etag"]) in done for o in m["objects"])
+    ]
+
+
+def delete_messages(sqs, queue_url: str, entries: list[dict]) -> int:
+    """Delete messages in SQS batches; returns how many were deleted. A
+    failed delete is not fatal: the message comes back, and the ledger makes
+    its objects a no-op then."""
+    deleted = 0
+    for start in range(0, len(entries), SQS_BATCH_LIMIT):
+        response = sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries[start : start + SQS_BATCH_LIMIT])
+        deleted += len(response.get("Successful", []))
+        for failed in response.get("Failed", []):
+            log.warning("message %s not deleted: %s", failed["Id"], failed.get("Message", failed["Code"]))
+    return deleted
+
+
+def run_errors(load_result: dict | None, build_result: dict | None) -> list[str]:
+    """What the run must fail on, one line each: objects the loader refused
+    or rejected, loads whose data failed a check."""
+    errors = list((load_result or {}).get("errors", []))
+    keys = {o["load_id"]: o["key"] for o in (load_result or {}).get("objects", [])}
+    for rejected in (build_result or {}).get("rejected", []):
+        errors.append(
+            f"{keys.get(rejected['load_id'], rejected['load_id'])} ({rejected['load_id']}) rejected: {rejected['reason']}"
+        )
+    return errors

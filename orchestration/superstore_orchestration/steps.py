@@ -56,45 +56,62 @@ class Step:
 
 
 def _xcom(task_id: str, key: str) -> str:
+    """An upstream step's result field, as a template expression."""
     return f"ti.xcom_pull(task_ids='{task_id}')['{key}']"
 
 
-# --- initial load: source file -> S3 -> staging -> star schema -> checks ---
+def _json(task_id: str, key: str) -> str:
+    return "{{ " + _xcom(task_id, key) + " | tojson }}"
+
+
+# A rejected load admitted again on purpose (DAG params readmit, readmit_reason;
+# the ledger keeps who, when and why). Empty when the param is not set.
+READMIT = (
+    "--readmit={{ params.readmit or '' }}",
+    "--why={{ params.readmit_reason }}",
+    "--by={{ dag_run.triggering_user_name or 'airflow' }}",
+)
+RUN_ID = ("--run-id", "{{ run_id }}")
+
+# --- initial load: source file -> S3 -> raw -> audit -> publish -> checks ---
 PUT_SOURCE = Step(
     "put_source",
     "loader",
     ("put-source", "--source", "{{ params.source }}"),
     doc="Copy the source CSV to S3 under a content-addressed key.",
 )
-CREATE_SCHEMAS = Step("create_schemas", "loader", ("create-schemas",), doc="Create staging, published and ops schemas.")
+CREATE_SCHEMAS = Step("create_schemas", "loader", ("create-schemas",), doc="Create the raw, published and ops schemas.")
 LOAD_INITIAL = Step(
     "load",
     "loader",
     (
         "load",
-        "--keys",
-        "{{ [" + _xcom("put_source", "key") + "] | tojson }}",
-        "--batch-id",
-        "initial-{{ " + _xcom("put_source", "sha256") + "[:20] }}",
-        "--mode",
-        "initial",
-    ),
+        "--objects",
+        "{{ [{'bucket': "
+        + _xcom("put_source", "bucket")
+        + ", 'key': "
+        + _xcom("put_source", "key")
+        + ", 'etag': "
+        + _xcom("put_source", "etag")
+        + "}] | tojson }}",
+        *READMIT,
+    ),  # fmt: skip
     resources=LARGE,
-    doc="Validate the file and COPY it into staging; bad rows reject the whole file.",
+    doc="Validate the file and append its rows to the raw layer (one load); a bad row rejects the file.",
 )
 BUILD_INITIAL = Step(
     "build",
     "dbt",
-    ("build", "--mode", "initial"),
+    ("build", "--mode", "initial", "--load-ids", _json("load", "load_ids"), *RUN_ID),
     resources=LARGE,
-    doc="dbt build --full-refresh: audit the staged rows, then publish the star schema.",
+    doc="Rebuild every mart from the raw history: audit all of it, then publish in one transaction.",
 )
-DROP_STAGING = Step("drop_staging", "loader", ("drop-staging",), doc="Drop the staging schema.")
+DROP_STAGING = Step("drop_staging", "loader", ("drop-staging", *RUN_ID), doc="Drop the run's audit schema.")
 SCAN = Step("scan", "soda", ("scan",), doc="Soda checks on the published star schema.")
 
 INITIAL_LOAD = (PUT_SOURCE, CREATE_SCHEMAS, LOAD_INITIAL, BUILD_INITIAL, DROP_STAGING, SCAN)
 
-# --- incremental load: generated batch -> S3 event -> merge -> checks ---
+# --- incremental load: generated batch -> S3 event -> audit -> publish -> checks ---
 GENERATE = Step(
     "generate",
     "generator",
@@ -113,31 +130,23 @@ GENERATE = Step(
 LOAD_INCREMENTAL = Step(
     "load",
     "loader",
-    (
-        "load",
-        "--keys",
-        "{{ " + _xcom("take_batch", "keys") + " | tojson }}",
-        "--batch-id",
-        "{{ " + _xcom("take_batch", "batch_id") + " }}",
-        "--mode",
-        "incremental",
-    ),
+    ("load", "--objects", _json("take_batch", "objects"), *READMIT),
     resources=LARGE,
-    doc="Validate the batch and COPY it into staging; objects already published are skipped.",
+    doc="Validate each announced object version and append it to the raw layer; published ones are skipped.",
 )
 BUILD_INCREMENTAL = Step(
     "build",
     "dbt",
-    ("build", "--mode", "incremental"),
+    ("build", "--mode", "incremental", "--load-ids", _json("load", "load_ids"), *RUN_ID),
     resources=LARGE,
-    doc="dbt build: audit the batch (write-audit-publish), then merge it into the star schema.",
+    doc="Audit the candidate loads (each bad one rejected alone), then publish the rest in one transaction.",
 )
 
 SCAN_INCREMENTAL = Step(
     "scan",
     "soda",
-    ("scan", "--batch-id", "{{ " + _xcom("take_batch", "batch_id") + " }}"),
-    doc="Soda checks on the published star schema: per-row checks on the rows this batch wrote.",
+    ("scan", "--load-ids", _json("build", "published")),
+    doc="Soda checks on the published star schema: per-row checks on the rows this run published.",
 )
 
 ALL_STEPS = (*INITIAL_LOAD, GENERATE, LOAD_INCREMENTAL, BUILD_INCREMENTAL, SCAN_INCREMENTAL)

@@ -83,19 +83,25 @@ def data_source_configuration(settings: WarehouseSettings) -> str:
     return json.dumps({f"data_source {DATA_SOURCE}": source})
 
 
-def scan_variables(settings: WarehouseSettings, batch_id: str | None) -> dict[str, str]:
+def scan_variables(settings: WarehouseSettings, load_ids: list[str] | None) -> dict[str, str]:
     """What the checks files read: ${schema}, the published schema, and
-    ${batch_id}, the batch whose rows the per-row checks read ('': every row)."""
-    return {"schema": settings.published_schema, "batch_id": batch_id or ""}
+    ${load_ids}, the loads whose rows the per-row checks read, as SQL literals
+    ('null' for none; '' without a list: every row). The ids are checked
+    load ids (superstore_common.objects.LOAD_ID): safe as literals."""
+    if load_ids is None:
+        literals = ""
+    else:
+        literals = ", ".join(f"'{load_id}'" for load_id in load_ids) or "null"
+    return {"schema": settings.published_schema, "load_ids": literals}
 
 
-def run_scan(checks_file: Path, settings: WarehouseSettings, batch_id: str | None = None) -> ScanReport:
+def run_scan(checks_file: Path, settings: WarehouseSettings, load_ids: list[str] | None = None) -> ScanReport:
     started = time.monotonic()
     scan = Scan()
     scan.disable_telemetry()
     scan.set_data_source_name(DATA_SOURCE)
     scan.add_configuration_yaml_str(data_source_configuration(settings))
-    scan.add_variables(scan_variables(settings, batch_id))
+    scan.add_variables(scan_variables(settings, load_ids))
     scan.add_sodacl_yaml_file(str(checks_file))
     scan.execute()
     results = scan.get_scan_results()
