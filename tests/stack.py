@@ -1,6 +1,8 @@
 """Helpers for tests that use the local stack (PostgreSQL + moto server)."""
 
 import os
+import subprocess
+from pathlib import Path
 
 import boto3
 import psycopg
@@ -57,3 +59,19 @@ def queue_depth(name: str) -> int:
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+
+REPO = Path(__file__).resolve().parents[1]
+KAGGLE_CSV = REPO.parent / "shared" / "data" / "superstore-kaggle.csv"
+PUBLIC_CSV = REPO / "data" / "superstore.csv"
+
+
+def source_csv() -> Path:
+    """The data set under test: the Kaggle copy beside the repo when it is
+    there, else the public copy `make demo` fetches. Expected figures are
+    derived from the file, never written down per copy."""
+    if KAGGLE_CSV.is_file():
+        return KAGGLE_CSV
+    if not PUBLIC_CSV.is_file():
+        subprocess.run(["bash", str(REPO / "scripts" / "fetch-data.sh")], check=True)
+    return PUBLIC_CSV

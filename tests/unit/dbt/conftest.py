@@ -1,39 +1,46 @@
-"""Fixtures: a database of our own on the local PostgreSQL (other suites share
-the server), and the superstore-dbt entrypoint run as a real process."""
+"""Fixtures: a database, schemas and a bucket of our own on the local stack
+(other suites share the servers); the raw layer filled by the real loader
+entrypoint; the superstore-dbt entrypoint run as a real process."""
 
 import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 from dbt_warehouse import Warehouse
 from stack import conninfo, fresh_database
 
 DATABASE = "test_dbt"
+RUN = uuid.uuid4().hex[:8]
 # Not the defaults: proves that every schema name comes from the environment.
-SCHEMAS = {
+SETTINGS = {
+    "WAREHOUSE_DB": DATABASE,
+    "WAREHOUSE_RAW_SCHEMA": "dbt_test_raw",
     "WAREHOUSE_STAGING_SCHEMA": "dbt_test_staging",
     "WAREHOUSE_PUBLISHED_SCHEMA": "dbt_test_analytics",
     "WAREHOUSE_OPS_SCHEMA": "dbt_test_ops",
+    "RAW_BUCKET": f"dbt-test-{RUN}",
 }
 ENTRYPOINT = Path(sys.executable).with_name("superstore-dbt")
 
 
 @pytest.fixture(scope="session")
-def warehouse() -> Warehouse:
+def warehouse(tmp_path_factory) -> Warehouse:
     fresh_database(DATABASE)
-    warehouse = Warehouse(
-        conninfo(DATABASE),
-        staging=SCHEMAS["WAREHOUSE_STAGING_SCHEMA"],
-        published=SCHEMAS["WAREHOUSE_PUBLISHED_SCHEMA"],
-        ops=SCHEMAS["WAREHOUSE_OPS_SCHEMA"],
-    )
-    warehouse.reset()
-    return warehouse
+    env = {**os.environ, **SETTINGS}
+    warehouse = Warehouse(conninfo(DATABASE), env)
+    warehouse.s3.create_bucket(Bucket=SETTINGS["RAW_BUCKET"])
+    warehouse.loader("create-schemas", result_path=tmp_path_factory.mktemp("loader") / "return.json")
+    yield warehouse
+    bucket = boto3.resource("s3").Bucket(SETTINGS["RAW_BUCKET"])
+    bucket.objects.all().delete()
+    bucket.delete()
 
 
 @dataclass(frozen=True)
@@ -55,14 +62,7 @@ def dbt_step(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> 
         kept = {"DBT_TARGET_PATH": str(scratch / "target")} if keep_target else {}
         process = subprocess.run(
             [str(ENTRYPOINT), *args],
-            env={
-                **os.environ,
-                "WAREHOUSE_DB": DATABASE,
-                **SCHEMAS,
-                "XCOM_RETURN_PATH": str(scratch / "return.json"),
-                **kept,
-                **env,
-            },
+            env={**warehouse.env, "XCOM_RETURN_PATH": str(scratch / "return.json"), **kept, **env},
             capture_output=True,
             text=True,
             check=False,
@@ -76,3 +76,8 @@ def dbt_step(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> 
         )
 
     return run
+
+
+@pytest.fixture
+def result_path(tmp_path) -> Path:
+    return tmp_path / "return.json"

@@ -1,39 +1,27 @@
-"""The loader's side of the contract, for these tests: the staging and ledger
-tables (same DDL as the loader's), a staged batch, and queries on the result."""
+"""The loader's side of the contract, for these tests: objects are put in S3
+and loaded into the raw layer by the loader's own entrypoint (its DDL, its
+ledger), never by a copy of them; then queries on what dbt published."""
 
 import csv
+import io
+import json
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import boto3
 import psycopg
 from psycopg.rows import namedtuple_row
+from stack import REPO
 
-SOURCE_CSV = Path("/work/shared/data/superstore-kaggle.csv")
-BUCKET = "superstore-raw"
-
-DDL = """
-create schema {staging};
-create table {staging}.orders (
-    row_id integer, order_id varchar(32), order_date date, ship_date date, ship_mode varchar,
-    customer_id varchar, customer_name varchar, segment varchar, country varchar, city varchar,
-    state varchar, postal_code varchar, region varchar, product_id varchar, category varchar,
-    sub_category varchar, product_name varchar, sales numeric(18,4), quantity integer,
-    discount numeric(6,4), profit numeric(18,4), _batch_id varchar, _source_bucket varchar,
-    _source_key varchar, _source_etag varchar, _source_line integer
-);
-create schema {ops};
-create table {ops}.load_ledger (
-    bucket varchar, key varchar, etag varchar, batch_id varchar,
-    status varchar check (status in ('staged', 'published', 'rejected')),
-    source_rows integer, loaded_rows integer, rejected_rows integer,
-    sales_sum numeric(18,4), profit_sum numeric(18,4), reason varchar,
-    updated_at timestamptz not null default now(),
-    primary key (bucket, key, etag)
-);
-"""
+LOADER = REPO / ".venv" / "loader" / "bin" / "superstore-loader"
+HEADER = (
+    "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,"
+    "Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
+).split(",")
 
 
 @dataclass(frozen=True)
@@ -63,14 +51,15 @@ class OrderLine:
     profit: Decimal
 
 
-def us_date(text: str) -> date:
-    return datetime.strptime(text, "%m/%d/%Y").date()
+def any_date(text: str) -> date:
+    """The source's US dates (11/8/2016) or the public copy's ISO ones."""
+    return date.fromisoformat(text) if "-" in text else datetime.strptime(text, "%m/%d/%Y").date()
 
 
-PARSERS = {int: int, str: str, Decimal: Decimal, date: us_date}
+PARSERS = {int: int, str: str, Decimal: Decimal, date: any_date}
 
 
-def read_source(path: Path = SOURCE_CSV) -> list[OrderLine]:
+def read_source(path: Path) -> list[OrderLine]:
     """The CSV's columns are OrderLine's fields, in the same order."""
     with path.open(encoding="utf-8", newline="") as source:
         rows = csv.reader(source)
@@ -81,44 +70,52 @@ def read_source(path: Path = SOURCE_CSV) -> list[OrderLine]:
         ]
 
 
+def to_csv(lines: Sequence[OrderLine]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for line in lines:
+        writer.writerow(v.isoformat() if isinstance(v, date) else v for v in astuple(line))
+    return out.getvalue().encode()
+
+
 class Warehouse:
-    def __init__(self, conninfo: str, staging: str, published: str, ops: str) -> None:
-        self.conninfo, self.staging, self.published, self.ops = conninfo, staging, published, ops
+    def __init__(self, conninfo: str, env: dict[str, str]) -> None:
+        self.conninfo = conninfo
+        self.env = env
+        self.raw, self.published = env["WAREHOUSE_RAW_SCHEMA"], env["WAREHOUSE_PUBLISHED_SCHEMA"]
+        self.bucket = env["RAW_BUCKET"]
+        self.s3 = boto3.client("s3")
 
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.conninfo, autocommit=True)
 
-    def reset(self) -> None:
-        with self.connect() as conn:
-            for schema in (self.staging, self.published, self.ops):
-                conn.execute(f"drop schema if exists {schema} cascade")
-            conn.execute(DDL.format(staging=self.staging, ops=self.ops))
+    def loader(self, *args: str, result_path: Path) -> dict:
+        process = subprocess.run(
+            [str(LOADER), *args], env={**self.env, "XCOM_RETURN_PATH": str(result_path)}, capture_output=True, text=True
+        )
+        assert process.returncode == 0, process.stderr
+        return json.loads(result_path.read_text())
 
-    def stage(self, lines: Sequence[OrderLine], batch_id: str, key: str, etag: str = "etag-1") -> None:
-        """What the loader does: replace the staged batch, record it as 'staged'."""
-        with self.connect() as conn:
-            conn.execute(f"truncate {self.staging}.orders")
-            with conn.cursor().copy(f"copy {self.staging}.orders from stdin") as copy:
-                for line_number, line in enumerate(lines, start=2):
-                    copy.write_row((*astuple(line), batch_id, BUCKET, key, etag, line_number))
-            conn.execute(
-                f"""insert into {self.ops}.load_ledger (bucket, key, etag, batch_id, status, source_rows, loaded_rows,
-                        rejected_rows, sales_sum, profit_sum)
-                    values (%s, %s, %s, %s, 'staged', %s, %s, 0, %s, %s)
-                    on conflict (bucket, key, etag) do update set status = 'staged', batch_id = excluded.batch_id""",
-                (BUCKET, key, etag, batch_id, len(lines), len(lines),
-                 sum(line.sales for line in lines), sum(line.profit for line in lines)),
-            )  # fmt: skip
+    def load(self, lines: Sequence[OrderLine] | bytes, key: str, result_path: Path) -> str:
+        """Put a file in S3 and load it with the loader: its load id."""
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=lines if isinstance(lines, bytes) else to_csv(lines))
+        etag = self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
+        objects = json.dumps([{"bucket": self.bucket, "key": key, "etag": etag}])
+        (load_id,) = [
+            o["load_id"] for o in self.loader("load", "--objects", objects, result_path=result_path)["objects"]
+        ]
+        return load_id
 
     def rows(self, query: str, *params: object) -> list[tuple]:
-        """Rows as named tuples; {published}, {staging}, {ops} in the query name the schemas."""
-        query = query.format(published=self.published, staging=self.staging, ops=self.ops)
+        """Rows as named tuples; {published} and {raw} in the query name the schemas."""
+        query = query.format(published=self.published, raw=self.raw)
         with self.connect() as conn, conn.cursor(row_factory=namedtuple_row) as cursor:
             return cursor.execute(query, params).fetchall()
 
     def execute(self, statement: str, *params: object) -> None:
         with self.connect() as conn:
-            conn.execute(statement.format(published=self.published, staging=self.staging, ops=self.ops), params)
+            conn.execute(statement.format(published=self.published, raw=self.raw), params)
 
     def value(self, query: str, *params: object) -> object:
         return self.rows(query, *params)[0][0]
@@ -127,3 +124,6 @@ class Warehouse:
         """An order-independent digest of each table's full content."""
         digest = "md5(coalesce(string_agg(md5(row::text), '' order by md5(row::text)), ''))"
         return {table: self.value(f"select {digest} from {{published}}.{table} as row") for table in tables}
+
+    def load_state(self, load_id: str) -> tuple[str, str | None]:
+        return self.rows("select state, reason from {raw}.loads where load_id = %s", load_id)[0]

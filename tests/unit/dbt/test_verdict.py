@@ -1,12 +1,13 @@
-"""The one line a failed build ends with."""
+"""What a build's results say: a failed check is a verdict on the data, an
+error is not (the loads stay retryable)."""
 
 from types import SimpleNamespace
 
 from superstore_dbt.verdict import BuildSummary
 
 
-def result(name: str, resource_type: str, status: str) -> SimpleNamespace:
-    return SimpleNamespace(node=SimpleNamespace(name=name, resource_type=resource_type), status=status)
+def result(name: str, resource_type: str, status: str, message: str = "") -> SimpleNamespace:
+    return SimpleNamespace(node=SimpleNamespace(name=name, resource_type=resource_type), status=status, message=message)
 
 
 def summary(*results: SimpleNamespace) -> BuildSummary:
@@ -21,15 +22,20 @@ def test_counts_models_and_tests():
         result("stg_orders_quantity_positive", "test", "fail"),
         result("unique_y", "test", "warn"),
     )
-    assert (built.models, built.tests_passed, built.tests_failed) == (1, 2, 1)
-    assert built.failed == ["stg_orders_quantity_positive"]
+    assert (built.models, built.tests_passed) == (1, 2)
+    assert built.failed_checks == ["stg_orders_quantity_positive"] and built.errors == []
+    assert not built.passed
 
 
 def test_failed_checks_are_named():
-    failed = summary(result("a_check", "test", "fail"), result("another_check", "test", "error"))
-    assert failed.rejection() == "2 checks failed, batch not published: a_check, another_check"
+    failed = summary(result("a_check", "test", "fail"), result("another_check", "test", "fail"))
+    assert failed.rejection() == "2 checks failed: a_check, another_check"
 
 
-def test_failed_models_are_nodes():
-    failed = summary(result("fct_sales", "model", "error"))
-    assert failed.rejection() == "1 node failed, batch not published: fct_sales"
+def test_errors_are_not_verdicts():
+    broken = summary(
+        result("fct_sales", "model", "error", "connection to server\n lost"), result("a_check", "test", "error", "x")
+    )
+    assert broken.failed_checks == []
+    assert broken.errors == ["fct_sales: connection to server lost", "a_check: x"]
+    assert not broken.passed

@@ -54,7 +54,8 @@ def build_and_publish(project: DbtProject, ledger: Ledger, publisher: Publisher,
             for load_id, reason in outcome.rejected.items():
                 ledger.move([load_id], LoadState.REJECTED, by=ACTOR, reason=reason)
             ledger.move(accepted, LoadState.AUDITED, by=ACTOR)
-        publisher.publish(ledger, accepted, rebuild, published_before)
+        if accepted or rebuild:
+            publisher.publish(ledger, accepted, rebuild, published_before)
         outcome.published = accepted
     except PublishConflict:
         _best_effort(ledger, [i for i in candidate_ids if i not in outcome.rejected], LoadState.STAGED, None)

@@ -9,7 +9,7 @@ from superstore_common.loads import Ledger
 from superstore_common.objects import LOAD_ID
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
-from superstore_common.warehouse import connect
+from superstore_common.warehouse import connect, quote_ident
 
 from superstore_dbt.build import build_and_publish
 from superstore_dbt.publish import Publisher
@@ -67,11 +67,25 @@ def _parse_load_ids(text: str) -> list[str]:
 
 @app.command("unit-tests")
 def unit_tests() -> None:
-    """The project's dbt unit tests (its transformation logic on fixed inputs)."""
+    """The project's dbt unit tests: its transformation logic on fixed inputs.
+
+    dbt reads the column types of a unit test's inputs from the relations
+    themselves: the models are first built empty (`dbt run --empty`) in a
+    scratch schema that stands in for both the audit and the published
+    schema, dropped afterwards. Only the raw layer must exist (create-schemas)."""
     settings = WarehouseSettings()
-    with dbt_environment(settings, settings.audit_schema("unit-tests")):
-        if not invoke_dbt("test", "--select", "test_type:unit").success:
-            raise StepError("dbt unit tests failed, see the log above")
+    scratch = settings.audit_schema("unit-tests")
+    try:
+        with dbt_environment(settings.model_copy(update={"published_schema": scratch}), scratch):
+            passed = (
+                invoke_dbt("run", "--empty", "--vars", '{"rebuild": true}').success
+                and invoke_dbt("test", "--select", "test_type:unit").success
+            )
+    finally:
+        with connect(settings, "superstore-dbt") as connection:
+            connection.execute(f"drop schema if exists {quote_ident(scratch)} cascade")
+    if not passed:
+        raise StepError("dbt unit tests failed, see the log above")
 
 
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}

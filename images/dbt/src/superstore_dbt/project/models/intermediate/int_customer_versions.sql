@@ -20,10 +20,10 @@ with candidate_orders as (
 
 {% if not var('rebuild') %}
 anchors as (
-    select published.*
-    from {{ source('published', 'dim_customers') }} as published
-    where published.is_current
-      and published.customer_id in (select customer_id from candidate_orders)
+    select *
+    from {{ source('published', 'dim_customers') }}
+    where is_current
+      and customer_id in (select customer_id from candidate_orders)
 ),
 {% endif %}
 

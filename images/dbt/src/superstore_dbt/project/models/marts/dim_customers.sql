@@ -19,12 +19,12 @@ with version_starts as (
     select *
     from (
         select
-            steps.*,
+            *,
             row_number() over (
                 partition by customer_id, version_number
                 order by is_anchor desc, step_date, order_id
             ) as position_in_version
-        from {{ ref('int_customer_versions') }} as steps
+        from {{ ref('int_customer_versions') }}
     ) as positioned_steps
     where position_in_version = 1
 ),

@@ -1,8 +1,8 @@
 -- An order arrives whole in one load: an order id that another load has
 -- already published is a re-sent or duplicated order whose lines would be
--- counted twice. A rebuild re-reads the published loads themselves: there
--- only a candidate's order may not be in a published load.
-{%- set published_sales = published_relation('fct_sales') %}
+-- counted twice. A rebuild re-reads the published loads themselves, where
+-- stg_orders_order_in_one_load sees the same.
+{%- set published_sales = none if var('rebuild') else published_relation('fct_sales') %}
 {% if published_sales %}
 with published_orders as (
     -- Only the candidates' orders, looked up by key (an index on PostgreSQL).
