@@ -56,10 +56,12 @@ def summarize(kind: str, record: RunRecord) -> dict:
         "source_sales_sum": load.get("sales_sum"),
         "source_profit_sum": load.get("profit_sum"),
         "objects": [o["key"] for o in load.get("objects", [])],
+        "published_loads": build.get("published", []),
+        "rejected_loads": build.get("rejected", []),
         "tables": build.get("tables", {}),
         "checks": {
             "passed": scan.get("passed", 0) + build.get("tests_passed", 0),
-            "failed": scan.get("failed", 0) + build.get("tests_failed", 0),
+            "failed": scan.get("failed", 0) + len(build.get("rejected", [])),
         },
         "steps": [{"step": t.task_id, "state": t.state, "seconds": t.seconds} for t in record.tasks.values()],
     }

@@ -25,7 +25,7 @@ def fact_totals() -> tuple[int, Decimal, Decimal]:
 
 
 def ledger(key: str) -> list[tuple]:
-    return query("select status, reason from ops.load_ledger where key = %s", key)
+    return query("select state, reason from raw.loads where key = %s", key)
 
 
 def generated_csv(rows: list[dict]) -> bytes:
@@ -55,6 +55,9 @@ def test_five_batches_reconcile_exactly(five_batches):
     assert [g["rows"] for g in generated] == [200, 250, 300, 350, 400]
     rows, sales, profit = fact_totals()
     assert rows == rows0 + sum(g["rows"] for g in generated)
+    # one load id from the generator to the fact: the one the generator reported
+    for g in generated:
+        assert query(f"select count(*) from {SCHEMA}.fct_sales where load_id = %s", g["load_id"])[0][0] == g["rows"]
     assert sales == sales0 + sum(Decimal(g["sales_sum"]) for g in generated)
     assert profit == profit0 + sum(Decimal(g["profit_sum"]) for g in generated)
     for g in generated:
@@ -120,8 +123,10 @@ def test_bad_batch_is_not_published_and_stays_inspectable(five_batches):
     assert fact_state() == before
     status, reason = ledger(key)[0]
     assert status == "rejected" and "quantity" in reason.lower()
-    # the batch stays inspectable: the staged rows and the S3 object are kept
-    assert query("select count(*) from staging.orders where _source_key = %s", key)[0][0] == 30
+    # the batch stays inspectable: its rows in the raw layer and the S3 object are kept
+    assert query(
+        "select count(*) from raw.order_lines where _load_id = (select load_id from raw.loads where key = %s)", key
+    )[0][0] == 30
     assert s3().head_object(Bucket=os.environ["RAW_BUCKET"], Key=key)["ContentLength"] > 0
 
 

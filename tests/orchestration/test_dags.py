@@ -21,7 +21,7 @@ def test_dags_import_without_errors(dagbag):
 
 def test_initial_load_is_the_chain_of_its_steps(dagbag):
     dag = dagbag.get_dag("superstore_initial_load")
-    order = [s.task_id for s in steps.INITIAL_LOAD]
+    order = [*(s.task_id for s in steps.INITIAL_LOAD), "verdict"]
     assert [t.task_id for t in dag.topological_sort()] == order
     for upstream, downstream in pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
@@ -37,6 +37,9 @@ def test_incremental_load_waits_for_the_event_and_acks_after_publishing(dagbag):
     assert dag.get_task("take_batch").downstream_task_ids == {"create_schemas"}
     assert dag.get_task("build").downstream_task_ids == {"ack", "drop_staging"}
     assert dag.get_task("drop_staging").downstream_task_ids == {"scan"}
+    # the run fails at the end, after the good loads are published and acked
+    assert dag.get_task("verdict").upstream_task_ids == {"ack", "scan"}
+    assert dag.get_task("verdict").downstream_task_ids == set()
 
 
 def test_step_tasks_run_their_image_entrypoint(dagbag):
