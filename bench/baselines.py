@@ -1,6 +1,6 @@
 """What the pipeline's steps are compared with:
 
-- `psql \\copy` of the CSV from local disk into the staging table: the server
+- `psql \\copy` of the CSV from local disk into the raw rows table: the server
   parses everything, nothing is validated; the physical limit of a load;
 - naive inserts: psycopg `executemany` (which psycopg 3 pipelines) and a loop
   of single-row `execute` calls (one round trip per row);
@@ -20,14 +20,14 @@ from typing import TextIO
 from measure import Measured, measure
 from stack import connect
 
-# The table the loader COPYs into (staging.orders is a view over it, see the loader).
-STAGING_TABLE = f"{os.environ.get('WAREHOUSE_STAGING_SCHEMA', 'staging')}.order_lines"
+# The table the loader COPYs into: the raw layer's rows.
+STAGING_TABLE = f"{os.environ.get('WAREHOUSE_RAW_SCHEMA', 'raw')}.order_lines"
 DATESTYLE = "ISO, MDY"
 NAIVE_GENERATOR = Path(__file__).with_name("naive_generator.py")
 
 
 def staging_columns(csv_path: Path) -> list[str]:
-    """The staging columns of the file's columns, in file order: 'Sub-Category' -> sub_category."""
+    """The table's columns of the file's columns, in file order: 'Sub-Category' -> sub_category."""
     with csv_path.open(newline="", encoding="utf-8") as file:
         header = next(csv.reader(file))
     return [name.lower().replace(" ", "_").replace("-", "_") for name in header]

@@ -78,6 +78,12 @@ class Steps:
             measured = measure([str(executable), *arguments], self.log, env)
             return replace(measured, result=json.loads(result_path.read_text()))
 
-    def run_all(self, db: str, commands: list[tuple[str, ...]]) -> dict[str, Measured]:
-        """Run (image, *arguments) commands in sequence; keyed 'image command'."""
-        return {f"{image} {arguments[0]}": self.run(db, image, *arguments) for image, *arguments in commands}
+    def run_all(self, db: str, commands: list[tuple]) -> dict[str, Measured]:
+        """Run (image, *arguments) commands in sequence; keyed 'image command'.
+        An argument may be a function of the results so far (as a DAG's
+        templates read upstream results), e.g. the load ids the load step staged."""
+        results: dict[str, Measured] = {}
+        for image, *arguments in commands:
+            rendered = [argument(results) if callable(argument) else argument for argument in arguments]
+            results[f"{image} {arguments[0]}"] = self.run(db, image, *rendered)
+        return results

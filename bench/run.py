@@ -23,6 +23,7 @@ from plan import (
     SMALL_DB,
     VENVS,
 )
+from rebuild import bench_rebuild
 from report import console, print_table, write_json
 
 
@@ -39,13 +40,24 @@ def main() -> None:
         try:
             generator, generator_data, inputs = bench_generator(steps, work)
             loader, loader_data = bench_loader(steps, work, inputs)
-            incremental, incremental_data = bench_incremental(steps, work, inputs)
+            rebuild, rebuild_data, big_fact = bench_rebuild(steps)
+            incremental, incremental_data = bench_incremental(steps, work, inputs, big_fact)
         finally:
             stack.delete_prefix(PREFIX)  # moto keeps every object in memory
     end_to_end, e2e_data = bench_end_to_end()
-    sections = [("loader", loader), ("generator", generator), ("incremental", incremental), ("end to end", end_to_end)]
+    sections = [
+        ("loader", loader),
+        ("generator", generator),
+        ("rebuild", rebuild),
+        ("incremental", incremental),
+        ("end to end", end_to_end),
+    ]
     seconds = time.perf_counter() - started
-    write_json(REPORT, sections, {**loader_data, **generator_data, **incremental_data, **e2e_data, "seconds": seconds})
+    write_json(
+        REPORT,
+        sections,
+        {**loader_data, **generator_data, **rebuild_data, **incremental_data, **e2e_data, "seconds": seconds},
+    )
     print_table(sections, seconds)
     console.print(f"report: {REPORT}\nstep logs: {LOG}")
 

@@ -2,6 +2,7 @@
 warehouse server, its own prefix in the raw bucket, the event queue.
 Settings come from scripts/env.sh (the Makefile sources it)."""
 
+import json
 import os
 import time
 from pathlib import Path
@@ -47,6 +48,11 @@ def _drop_database(conn: psycopg.Connection, name: str, attempts: int = 30) -> N
             time.sleep(1)
 
 
+def query_all(db: str, sql: str, *params) -> list[tuple]:
+    with connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
 def query_one(db: str, sql: str, *params) -> tuple:
     with connect(db) as conn:
         return conn.execute(sql, params).fetchone()
@@ -74,6 +80,19 @@ def delete(key: str) -> None:
 def upload(path: Path, key: str) -> str:
     s3().upload_file(str(path), BUCKET, key)
     return key
+
+
+def objects_json(key: str) -> str:
+    """The loader's --objects for the current version of a key."""
+    etag = s3().head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"')
+    return json.dumps([{"bucket": BUCKET, "key": key, "etag": etag}])
+
+
+def forget_loads(db: str) -> None:
+    """Empty the raw layer and its ledger: the next load of the same object
+    copies its rows again (a repeat of the measurement)."""
+    with connect(db) as conn:
+        conn.execute("truncate raw.order_lines, raw.loads, raw.load_transitions")
 
 
 def download(key: str, path: Path) -> Path:
