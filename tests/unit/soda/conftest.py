@@ -1,71 +1,48 @@
-"""Fixtures for the Soda step's tests: small hand-made published tables in a
-database of our own on the local PostgreSQL, and the superstore-soda
-entrypoint run as a process."""
+"""Fixtures for the Soda step's tests: the star schema built once per session
+by the real pipeline steps (soda_warehouse.py) in a database, a bucket and
+schemas of the session's own, spoiled per test and restored after, and the
+superstore-soda entrypoint run as a process."""
 
 import json
 import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 from psycopg import sql
-from stack import connect, fresh_database, set_env
+from soda_warehouse import (
+    REPO,
+    SOURCES,
+    Built,
+    Pipeline,
+    PipelineError,
+    Published,
+    Sample,
+    source_file,
+)
+from stack import conninfo, fresh_database, set_env
 
+SESSION = uuid.uuid4().hex[:8]
 DATABASE = "test_soda"
-# Not the default: proves that the schema name comes from the environment.
-PUBLISHED_SCHEMA = "soda_test_analytics"
+# Not the defaults: proves that every name comes from the environment.
+SETTINGS = {
+    "WAREHOUSE_KIND": "postgres",
+    "WAREHOUSE_DB": DATABASE,
+    "WAREHOUSE_RAW_SCHEMA": "soda_test_raw",
+    "WAREHOUSE_STAGING_SCHEMA": "soda_test_staging",
+    "WAREHOUSE_PUBLISHED_SCHEMA": "soda_test_analytics",
+    "WAREHOUSE_OPS_SCHEMA": "soda_test_ops",
+    "RAW_BUCKET": f"soda-test-{SESSION}",
+}
+PUBLISHED_SCHEMA = SETTINGS["WAREHOUSE_PUBLISHED_SCHEMA"]
+PRISTINE_SCHEMA = "soda_test_pristine"  # the published tables as dbt built them
 ENTRYPOINT = Path(sys.executable).with_name("superstore-soda")
-
-# A clean star schema: two customers (one moved: two versions, one current),
-# two products, three orders, four lines. The last line, its order and the
-# customer's second version come from a later batch.
-CLEAN_TABLES = """
-create table dim_customers (
-    customer_key text, customer_id text, customer_name text, segment text, country text, city text,
-    state text, postal_code text, region text, version_number int, valid_from date, valid_to date,
-    is_current boolean, batch_id text
-);
-insert into dim_customers values
-    ('c1-1', 'CG-12520', 'Claire Gute', 'Consumer', 'United States', 'Henderson', 'Kentucky', '42420', 'South',
-     1, '2016-11-08', '2017-06-12', false, 'initial'),
-    ('c1-2', 'CG-12520', 'Claire Gute', 'Consumer', 'United States', 'Seattle', 'Washington', '98103', 'West',
-     2, '2017-06-12', null, true, 'gen-20170612-abc'),
-    ('c2-1', 'DV-13045', 'Darrin Van Huff', 'Corporate', 'United States', 'Los Angeles', 'California', '90036',
-     'West', 1, '2016-06-12', null, true, 'initial');
-
-create table dim_products (product_key text, product_id text, product_name text, category text, sub_category text);
-insert into dim_products values
-    ('p1', 'FUR-BO-10001798', 'Bush Somerset Collection Bookcase', 'Furniture', 'Bookcases'),
-    ('p2', 'OFF-LA-10000240', 'Self-Adhesive Address Labels for Typewriters by Universal', 'Office Supplies', 'Labels');
-
-create table dim_orders (
-    order_key text, order_id text, order_date date, ship_date date, ship_mode text, customer_id text
-);
-insert into dim_orders values
-    ('o1', 'CA-2016-152156', '2016-11-08', '2016-11-11', 'Second Class', 'CG-12520'),
-    ('o2', 'CA-2016-138688', '2016-06-12', '2016-06-16', 'Second Class', 'DV-13045'),
-    ('o3', 'CA-2017-100001', '2017-06-12', '2017-06-14', 'First Class', 'CG-12520');
-
-create table dim_dates (date_key int, date date, year int, month int, day int);
-insert into dim_dates values
-    (20160612, '2016-06-12', 2016, 6, 12), (20160616, '2016-06-16', 2016, 6, 16),
-    (20161108, '2016-11-08', 2016, 11, 8), (20161111, '2016-11-11', 2016, 11, 11),
-    (20170612, '2017-06-12', 2017, 6, 12), (20170614, '2017-06-14', 2017, 6, 14);
-
-create table fct_sales (
-    order_line_key text, order_key text, customer_key text, product_key text, order_date_key int, ship_date_key int,
-    sales numeric(14, 4), quantity int, discount numeric(4, 2), profit numeric(14, 4), batch_id text
-);
-insert into fct_sales values
-    ('l1', 'o1', 'c1-1', 'p1', 20161108, 20161111, 261.96, 2, 0, 41.9136, 'initial'),
-    ('l2', 'o1', 'c1-1', 'p2', 20161108, 20161111, 14.62, 2, 0, 6.8714, 'initial'),
-    ('l3', 'o2', 'c2-1', 'p2', 20160612, 20160616, 7.31, 1, 0, 3.5819, 'initial'),
-    ('l4', 'o3', 'c1-2', 'p1', 20170612, 20170614, 104.784, 1, 0.2, -7.8588, 'gen-20170612-abc');
-"""
 
 
 def pytest_configure(config):
@@ -77,38 +54,89 @@ def pytest_configure(config):
         )
 
 
+@dataclass(frozen=True)
+class StarSchema:
+    """The published star schema the pipeline built from the sample."""
+
+    sample: Sample
+    built: Built
+    published: Published
+    # {first}, {second}: the load ids; {first_line}, {first_order}, ...: keys
+    # of a line of each load (the first load's own: no line of the second
+    # points at its customer, product or location), as SQL literals.
+    literals: dict[str, sql.Composable]
+
+    @property
+    def first(self) -> str:
+        return self.built.load_ids[0]
+
+    @property
+    def second(self) -> str:
+        return self.built.load_ids[1]
+
+
 @pytest.fixture(scope="session")
-def database() -> str:
+def bucket() -> Iterator[str]:
+    name = SETTINGS["RAW_BUCKET"]
+    s3 = boto3.client("s3")
+    try:
+        s3.create_bucket(Bucket=name)
+    except Exception as error:  # not a skip: these tests need the stack
+        pytest.fail(f"moto unreachable at {os.environ.get('AWS_ENDPOINT_URL')} ({error}); `bash scripts/stack.sh up`")
+    yield name
+    remaining = boto3.resource("s3").Bucket(name)
+    remaining.objects.all().delete()
+    remaining.delete()
+
+
+@pytest.fixture(scope="session")
+def star_schema(bucket: str, tmp_path_factory: pytest.TempPathFactory) -> StarSchema:
+    source = source_file()
+    if source is None:
+        tried = ", ".join(str(path.relative_to(REPO.parent)) for path in SOURCES)
+        pytest.fail(f"no source file ({tried}): `bash scripts/fetch-data.sh` fetches the public one", pytrace=False)
+    sample = Sample.read(source)
     fresh_database(DATABASE)
-    return DATABASE
+    pipeline = Pipeline({**os.environ, **SETTINGS}, tmp_path_factory.mktemp("pipeline"))
+    try:
+        built = pipeline.build(sample, run_id=f"soda-tests-{SESSION}")
+    except PipelineError as error:
+        pytest.fail(str(error), pytrace=False)
+    published = Published(conninfo(DATABASE), PUBLISHED_SCHEMA, PRISTINE_SCHEMA)
+    published.keep()
+    literals: dict[str, sql.Composable] = {"first": sql.Literal(built.load_ids[0])}
+    literals["second"] = sql.Literal(built.load_ids[1])
+    for name, load_id, own in (("first", built.load_ids[0], True), ("second", built.load_ids[1], False)):
+        for key, value in published.keys(load_id, own=own).items():
+            literals[f"{name}_{key}"] = sql.Literal(value)
+    return StarSchema(sample, built, published, literals)
 
 
 @pytest.fixture
-def warehouse(database: str) -> Iterator[Callable[[str], None]]:
-    """The clean published tables, rebuilt for each test; call it with SQL to
-    spoil them."""
-    schema = sql.Identifier(PUBLISHED_SCHEMA)
-    with connect(database) as conn:
+def spoil(star_schema: StarSchema) -> Iterator[Callable[[str], None]]:
+    """Call it with SQL on the published tables (unqualified names, the
+    placeholders of StarSchema.literals) to spoil them for this test. dbt's
+    unique indexes are dropped first, so duplicates can be made; every
+    published table is rebuilt as dbt left it after the test."""
+    spoiled = False
+    with star_schema.published.connect() as conn:
 
         def execute(statements: str) -> None:
-            conn.execute(sql.SQL("set search_path to {}").format(schema))
-            conn.execute(statements)
+            nonlocal spoiled
+            if not spoiled:
+                spoiled = True
+                star_schema.published.drop_unique_indexes(conn)
+            conn.execute(sql.SQL("set search_path to {}").format(sql.Identifier(PUBLISHED_SCHEMA)))
+            conn.execute(sql.SQL(statements).format(**star_schema.literals))
 
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(schema))
-        conn.execute(sql.SQL("create schema {}").format(schema))
-        execute(CLEAN_TABLES)
         yield execute
+    if spoiled:
+        star_schema.published.restore()
 
 
 @pytest.fixture
-def step_env(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    settings = {
-        "WAREHOUSE_KIND": "postgres",
-        "WAREHOUSE_DB": database,
-        "WAREHOUSE_PUBLISHED_SCHEMA": PUBLISHED_SCHEMA,
-        "XCOM_RETURN_PATH": str(tmp_path / "return.json"),
-    }
-    return set_env(monkeypatch, settings)
+def step_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    return set_env(monkeypatch, {**SETTINGS, "XCOM_RETURN_PATH": str(tmp_path / "return.json")})
 
 
 @dataclass(frozen=True)
@@ -122,6 +150,11 @@ class StepRun:
     def error_line(self) -> str:
         return self.stderr.strip().splitlines()[-1]
 
+    @property
+    def error_lines(self) -> list[str]:
+        """stderr without the log records (the step logs to stderr too)."""
+        return [line for line in self.stderr.strip().splitlines() if line.startswith("error")]
+
 
 @pytest.fixture
 def soda_scan(step_env: dict[str, str]) -> Callable[..., StepRun]:
@@ -132,7 +165,7 @@ def soda_scan(step_env: dict[str, str]) -> Callable[..., StepRun]:
         result_path.unlink(missing_ok=True)
         started = time.monotonic()
         done = subprocess.run(
-            [str(ENTRYPOINT), "scan", *args], env=step_env, capture_output=True, text=True, timeout=120
+            [str(ENTRYPOINT), "scan", *args], env=step_env, capture_output=True, text=True, timeout=120, check=False
         )
         seconds = time.monotonic() - started
         result = json.loads(result_path.read_text()) if result_path.exists() else None
