@@ -9,14 +9,14 @@ from pathlib import Path
 
 import boto3
 import pytest
-from stack import connect, drain, fresh_database, queue_url
+from stack import connect, drain, fresh_database, queue_url, source_csv
 from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 
-SHARED_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "superstore-kaggle.csv"
+SHARED_CSV = source_csv()
 E2E_DB = "superstore_e2e"
 SCHEMA = "analytics"
-MARTS = ("dim_customers", "dim_products", "dim_orders", "dim_dates", "fct_sales")
+MARTS = ("dim_customers", "dim_locations", "dim_products", "dim_orders", "dim_dates", "fct_sales")
 
 
 def query(sql: str, *params):

@@ -9,7 +9,7 @@ from conftest import SCHEMA, SHARED_CSV, csv_sums, fact_state, query, run, s3
 def test_initial_load_publishes_every_line_with_exact_sums(initial_load):
     rows, sales, profit = csv_sums(SHARED_CSV)
     load = initial_load.result("load")
-    assert (load["source_rows"], load["loaded_rows"], load["rejected_rows"]) == (rows, rows, 0) == (9986, 9986, 0)
+    assert (load["source_rows"], load["loaded_rows"], load["rejected_rows"]) == (rows, rows, 0)
     assert query(f"select count(*), sum(sales), sum(profit) from {SCHEMA}.fct_sales")[0] == (rows, sales, profit)
     assert (load["sales_sum"], load["profit_sum"]) == (str(sales), str(profit))
 
@@ -25,11 +25,15 @@ def test_dimension_keys_are_unique_and_products_keep_every_name(initial_load):
     for table, key in (("dim_customers", "customer_key"), ("dim_products", "product_key"), ("dim_orders", "order_key")):
         total, distinct = query(f"select count(*), count(distinct {key}) from {SCHEMA}.{table}")[0]
         assert total == distinct > 0, table
-    # 32 Product IDs carry more than one name in this file
+    # some Product IDs carry more than one name in the file: each (id, name) is a product
+    with SHARED_CSV.open(encoding="utf-8", newline="") as f:
+        names = {}
+        for r in csv.DictReader(f):
+            names.setdefault(r["Product ID"], set()).add(r["Product Name"])
     (multi,) = query(
         f"select count(*) from (select product_id from {SCHEMA}.dim_products group by 1 having count(*) > 1) t"
     )[0]
-    assert multi == 32
+    assert multi == sum(len(n) > 1 for n in names.values()) > 0
 
 
 def test_non_ascii_text_is_preserved(initial_load):
@@ -40,8 +44,8 @@ def test_non_ascii_text_is_preserved(initial_load):
     assert non_ascii <= published
 
 
-def test_staging_is_dropped_and_checks_pass(initial_load):
-    assert query("select count(*) from information_schema.schemata where schema_name = 'staging'")[0][0] == 0
+def test_the_audit_schema_is_dropped_and_checks_pass(initial_load):
+    assert query("select count(*) from information_schema.schemata where schema_name like 'staging%%'")[0][0] == 0
     scan = initial_load.result("scan")
     assert scan["failed"] == 0 and scan["passed"] > 0
 

@@ -124,9 +124,12 @@ def test_bad_batch_is_not_published_and_stays_inspectable(five_batches):
     status, reason = ledger(key)[0]
     assert status == "rejected" and "quantity" in reason.lower()
     # the batch stays inspectable: its rows in the raw layer and the S3 object are kept
-    assert query(
-        "select count(*) from raw.order_lines where _load_id = (select load_id from raw.loads where key = %s)", key
-    )[0][0] == 30
+    assert (
+        query(
+            "select count(*) from raw.order_lines where _load_id = (select load_id from raw.loads where key = %s)", key
+        )[0][0]
+        == 30
+    )
     assert s3().head_object(Bucket=os.environ["RAW_BUCKET"], Key=key)["ContentLength"] > 0
 
 

@@ -15,15 +15,16 @@ from types import SimpleNamespace
 import boto3
 import jinja2
 import pytest
-from stack import connect, drain, fresh_database
+from stack import connect, drain, fresh_database, source_csv
 from superstore_orchestration import config, steps
 from superstore_orchestration.events import parse_messages
 from superstore_orchestration.local_run import run_dag
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_CSV = REPO.parent / "shared" / "data" / "superstore-kaggle.csv"
+SOURCE_CSV = source_csv()
+SOURCE_ROWS = sum(1 for _ in SOURCE_CSV.open(encoding="utf-8")) - 1  # no line breaks inside its fields
 DB = "superstore_images"
-LANDING_KEY = "landing/superstore-kaggle.csv"
+LANDING_KEY = "landing/superstore.csv"
 ENGINE_ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "scripts" / "containers.conf")}
 pytestmark = pytest.mark.timeout(1800)
 
@@ -45,7 +46,7 @@ def warehouse(monkeypatch_module):
     fresh_database(DB)
     monkeypatch_module.setenv("WAREHOUSE_DB", DB)
     drain(os.environ["EVENTS_QUEUE"])
-    boto3.client("s3").upload_file(str(SHARED_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
+    boto3.client("s3").upload_file(str(SOURCE_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
     return DB
 
 
@@ -55,14 +56,17 @@ def monkeypatch_module():
         yield mp
 
 
+RUN_ID = "manual__images"
+
+
 def render(step: steps.Step, results: dict, params: dict) -> list[str]:
     """The step's arguments as Airflow renders them for a run."""
     ti = SimpleNamespace(xcom_pull=lambda task_ids: results[task_ids])
     context = {
         "ti": ti,
-        "params": SimpleNamespace(**params),
-        "run_id": "manual__images",
-        "dag_run": SimpleNamespace(run_after=datetime(2024, 3, 1, tzinfo=UTC)),
+        "params": SimpleNamespace(**{"readmit": None, "readmit_reason": "", **params}),
+        "run_id": RUN_ID,
+        "dag_run": SimpleNamespace(run_after=datetime(2024, 3, 1, tzinfo=UTC), triggering_user_name="tester"),
     }
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     return [env.from_string(arg).render(**context) for arg in step.arguments]
@@ -103,15 +107,16 @@ def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, 
         results[step.task_id] = run_step(images[step.image], step, render(step, results, {"source": source}), tmp_path)
 
     assert results["put_source"]["key"].startswith("raw/initial/")
-    assert results["load"]["loaded_rows"] == 9986 and results["load"]["rejected_rows"] == 0
-    assert results["build"]["tests_failed"] == 0 and results["build"]["tables"]["analytics.fct_sales"] == 9986
+    assert results["load"]["loaded_rows"] == SOURCE_ROWS and results["load"]["rejected_rows"] == 0
+    assert results["build"]["rejected"] == [] and results["build"]["published"] == results["load"]["load_ids"]
+    assert results["build"]["tables"]["analytics.fct_sales"] == SOURCE_ROWS
     assert results["scan"]["failed"] == 0
     with connect() as conn:
-        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986
-        assert (
-            conn.execute("select count(*) from information_schema.schemata where schema_name='staging'").fetchone()[0]
-            == 0
-        )
+        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == SOURCE_ROWS
+        audit_schemas = conn.execute(
+            "select count(*) from information_schema.schemata where schema_name like 'staging%%'"
+        ).fetchone()[0]
+        assert audit_schemas == 0  # drop_staging dropped the run's audit schema
 
     params = {"rows": 300, "seed": 5, "as_of": "2024-03-01"}
     results["generate"] = generated = run_step(
@@ -134,8 +139,9 @@ def test_each_image_accepts_what_the_kubernetes_runner_sends(images, warehouse, 
     ):
         results[step.task_id] = run_step(images[step.image], step, render(step, results, params), tmp_path)
     assert results["load"]["loaded_rows"] == 300 and results["scan"]["failed"] == 0
+    assert results["build"]["published"] == [generated["load_id"]]  # one load id, generator to ledger
     with connect() as conn:
-        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986 + 300
+        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == SOURCE_ROWS + 300
 
 
 @pytest.fixture(scope="module")
@@ -159,11 +165,11 @@ def test_both_dags_with_the_docker_runner(images, warehouse, podman_api, monkeyp
         source = f"s3://{os.environ['RAW_BUCKET']}/{LANDING_KEY}"
         initial = run_dag("superstore_initial_load", {"source": source})
         assert initial.state == "success", initial.errors
-        assert initial.result("load")["loaded_rows"] == 9986  # the XCom came out of the container
+        assert initial.result("load")["loaded_rows"] == SOURCE_ROWS  # the XCom came out of the container
         incremental = run_dag("superstore_incremental_load", {"rows": 200, "seed": 11, "as_of": "2024-03-02"})
         assert incremental.state == "success", incremental.errors
         assert incremental.result("load")["loaded_rows"] == 200
         with connect() as conn:
-            assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == 9986 + 200
+            assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == SOURCE_ROWS + 200
     finally:
         config.pipeline.cache_clear()

@@ -42,7 +42,7 @@ def scan(
         log.warning("scan error: %s", first_line(error))
     log.info(
         "%s on %s.%s (%s) in %.1f s: %d passed, %d warned, %d failed, %d errors",
-        checks_file.name, settings.db, settings.published_schema, f"{len(ids)} loads" if ids is not None else "every row",
+        checks_file.name, settings.db, settings.published_schema, f"loads {', '.join(ids) or 'none'}" if ids is not None else "every row",
         report.seconds, report.count("pass"), report.count("warn"), report.count("fail"), len(report.errors),
     )  # fmt: skip
     write_result({**report.result(), "load_ids": ids})
