@@ -50,6 +50,7 @@ def test_airflow_passes_every_step_setting():
     env = AIRFLOW["environment"]
     # schema names keep the steps' defaults; no Redshift here
     optional = {
+        "WAREHOUSE_RAW_SCHEMA",
         "WAREHOUSE_STAGING_SCHEMA",
         "WAREHOUSE_PUBLISHED_SCHEMA",
         "WAREHOUSE_OPS_SCHEMA",
