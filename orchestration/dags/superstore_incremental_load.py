@@ -45,6 +45,11 @@ with DAG(
     def should_generate(params=None) -> bool:
         return params["generate"]
 
+    @task.short_circuit(ignore_downstream_trigger_rules=False, trigger_rule="none_failed")
+    def should_wait(params=None) -> bool:
+        """A re-admission alone (nothing generated) waits for no event."""
+        return params["generate"] or not params["readmit"]
+
     generate = step_task(steps.GENERATE)
 
     # The messages stay on the queue (invisible) until `ack` deletes them.
@@ -61,15 +66,15 @@ with DAG(
         trigger_rule="none_failed",  # runs when generation was skipped, too
     )
 
-    @task
-    def take_batch(ti=None) -> dict:
+    @task(trigger_rule="none_failed")
+    def take_batch(ti=None, params=None) -> dict:
         """The object versions of the received messages; unusable messages are left for the DLQ."""
         messages = ti.xcom_pull(task_ids="wait_for_batch", key="messages") or []
         lake = config.lake()
         batch = parse_messages(messages, lake.raw_bucket, lake.incoming_prefix)
         for rejected in batch.rejected:
             print(f"message {rejected['message_id']} rejected: {rejected['reason']}")
-        if not batch.objects:
+        if not batch.objects and not params["readmit"]:
             empty = [{"Id": m["Id"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch.messages]
             delete_messages(SqsHook().get_conn(), cfg.events_queue_url, empty)  # s3:TestEvent only
             raise AirflowSkipException("no usable S3 object in the received messages")
@@ -98,7 +103,7 @@ with DAG(
     scan = step_task(steps.SCAN_INCREMENTAL)
     acked = ack()
 
-    should_generate() >> generate >> wait_for_batch >> batch >> create_schemas >> load >> build
+    should_generate() >> generate >> should_wait() >> wait_for_batch >> batch >> create_schemas >> load >> build
     build >> [acked, drop_staging]
     drop_staging >> scan
     [acked, scan] >> verdict()

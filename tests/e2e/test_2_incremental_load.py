@@ -167,3 +167,51 @@ def test_deferrable_sensor_takes_the_event(five_batches, monkeypatch):
     record = run(DAG, rows=120, seed=700, as_of=as_of(10))
     assert record.state == "success", record.errors
     assert fact_totals()[0] == before + 120
+
+
+def test_a_bad_object_is_rejected_alone_and_the_good_one_published(five_batches):
+    rows = read_batch(five_batches[1][0].result("generate")["key"])
+    good = [{**r, "Order ID": f"CA-2097-1{r['Order ID'][-5:]}"} for r in rows[:20]]
+    bad = [{**r, "Order ID": f"CA-2097-2{r['Order ID'][-5:]}"} for r in rows[:20]]
+    bad[0]["Discount"] = "1.5"  # parses, but breaks the audit
+    bucket = os.environ["RAW_BUCKET"]
+    keys = {"good": "incoming/manual/good-of-two.csv", "bad": "incoming/manual/bad-of-two.csv"}
+    s3().put_object(Bucket=bucket, Key=keys["good"], Body=generated_csv(good))
+    s3().put_object(Bucket=bucket, Key=keys["bad"], Body=generated_csv(bad))
+    before = fact_totals()[0]
+
+    record = run(DAG, generate=False)
+
+    assert record.state == "failed"  # loudly, in the last task, after publishing the good one
+    assert record.tasks["verdict"].state == "failed" and record.tasks["ack"].state == "success"
+    assert any(keys["bad"] in e and "discount" in e for e in record.errors), record.errors
+    assert fact_totals()[0] == before + 20
+    assert ledger(keys["good"]) == [("published", None)] and ledger(keys["bad"])[0][0] == "rejected"
+    assert record.result("ack") == 1  # the good object's message; the bad one's waits for the DLQ
+
+
+def test_a_rejected_load_can_be_readmitted_on_purpose(five_batches):
+    rows = read_batch(five_batches[1][0].result("generate")["key"])
+    bad = [{**r, "Order ID": f"CA-2096-3{r['Order ID'][-5:]}"} for r in rows[:10]]
+    bad[0]["Quantity"] = "0"
+    key = "incoming/manual/to-readmit.csv"
+    s3().put_object(Bucket=os.environ["RAW_BUCKET"], Key=key, Body=generated_csv(bad))
+    assert run(DAG, generate=False).state == "failed"
+    (load_id,) = query("select load_id from raw.loads where key = %s", key)[0]
+    before = fact_state()
+
+    # nothing generated, no event waited for: the load is taken from the ledger
+    record = run(DAG, generate=False, readmit=load_id, readmit_reason="quantity rule under review")
+
+    # audited again (the data has not changed: rejected again), and on record who and why
+    assert record.tasks["wait_for_batch"].state == "skipped"
+    assert [r["load_id"] for r in record.result("build")["rejected"]] == [load_id]
+    assert fact_state() == before
+    transitions = query(
+        "select from_state, to_state, changed_by, reason from raw.load_transitions where load_id = %s"
+        " order by changed_at",
+        load_id,
+    )
+    readmitted = [t for t in transitions if (t[0], t[1]) == ("rejected", "received")]
+    assert len(readmitted) == 1 and readmitted[0][2] == "dag_test" and "quantity rule under review" in readmitted[0][3]
+    assert transitions[-1][1] == "rejected"

@@ -72,7 +72,7 @@ def drop_staging(run_id: str = typer.Option(..., help="The run whose audit schem
         write_result({"dropped": warehouse.drop_audit_schema(run_id)})
 
 
-def _parse_objects(text: str) -> list[S3Object]:
+def _parse_objects(text: str, allow_none: bool = False) -> list[S3Object]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError:
@@ -80,7 +80,7 @@ def _parse_objects(text: str) -> list[S3Object]:
     fields = ("bucket", "key", "etag")
     if (
         not isinstance(items, list)
-        or not items
+        or not (items or allow_none)
         or not all(isinstance(i, dict) and all(isinstance(i.get(f), str) and i[f] for f in fields) for i in items)
     ):
         raise StepError(f"--objects must be a non-empty JSON list of {{bucket, key, etag}}, got {text[:200]!r}")
