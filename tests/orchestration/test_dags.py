@@ -31,7 +31,8 @@ def test_initial_load_is_the_chain_of_its_steps(dagbag):
 def test_incremental_load_waits_for_the_event_and_acks_after_publishing(dagbag):
     dag = dagbag.get_dag("superstore_incremental_load")
     assert dag.get_task("should_generate").downstream_task_ids == {"generate"}
-    assert dag.get_task("generate").downstream_task_ids == {"wait_for_batch"}
+    assert dag.get_task("generate").downstream_task_ids == {"should_wait"}
+    assert dag.get_task("should_wait").downstream_task_ids == {"wait_for_batch"}
     assert dag.get_task("wait_for_batch").trigger_rule == "none_failed"
     assert dag.get_task("wait_for_batch").delete_message_on_reception is False
     assert dag.get_task("take_batch").downstream_task_ids == {"create_schemas"}
