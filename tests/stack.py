@@ -1,7 +1,11 @@
 """Helpers for tests that use the local stack (PostgreSQL + moto server)."""
 
+import importlib.util
 import os
 import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -75,3 +79,39 @@ def source_csv() -> Path:
     if not PUBLIC_CSV.is_file():
         subprocess.run(["bash", str(REPO / "scripts" / "fetch-data.sh")], check=True)
     return PUBLIC_CSV
+
+
+def _aws_resources():
+    spec = importlib.util.spec_from_file_location("aws_resources", REPO / "scripts" / "aws_resources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def own_lake(name: str) -> Iterator[dict[str, str]]:
+    """A bucket, event queue and dead-letter queue of a test module's own
+    (the shape `make up` creates), set in os.environ for the module and
+    removed afterwards: no other test's objects or messages reach it."""
+    suffix = f"{name}-{uuid.uuid4().hex[:8]}"
+    env = {"RAW_BUCKET": f"lake-{suffix}", "EVENTS_QUEUE": f"events-{suffix}", "EVENTS_DLQ": f"events-{suffix}-dlq"}
+    env["PIPELINE_EVENTS_QUEUE_URL"] = _aws_resources().create(
+        env["RAW_BUCKET"], env["EVENTS_QUEUE"], env["EVENTS_DLQ"], os.environ["INCOMING_PREFIX"],
+        os.environ.get("EVENTS_MAX_RECEIVE_COUNT", "3"), "300",
+    )  # fmt: skip
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        bucket = boto3.resource("s3").Bucket(env["RAW_BUCKET"])
+        bucket.objects.all().delete()
+        bucket.delete()
+        sqs = boto3.client("sqs")
+        for queue in (env["EVENTS_QUEUE"], env["EVENTS_DLQ"]):
+            sqs.delete_queue(QueueUrl=queue_url(queue))

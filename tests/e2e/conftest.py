@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from stack import connect, drain, fresh_database, queue_url, source_csv
+from stack import connect, fresh_database, own_lake, queue_url, source_csv
 from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 
@@ -49,12 +49,14 @@ def run(dag_id: str, **conf) -> RunRecord:
 
 @pytest.fixture(scope="session")
 def e2e_warehouse():
-    """A fresh warehouse database and an empty event queue for this session."""
+    """A fresh warehouse database, and a bucket and event queues of our own:
+    no other test's objects or messages reach these runs."""
     fresh_database(E2E_DB)
     os.environ["WAREHOUSE_DB"] = E2E_DB
-    for name in (os.environ["EVENTS_QUEUE"], os.environ["EVENTS_DLQ"]):
-        drain(name)
-    yield E2E_DB
+    with own_lake("e2e"):
+        config.lake.cache_clear()
+        yield E2E_DB
+    config.lake.cache_clear()
 
 
 @pytest.fixture(scope="session")

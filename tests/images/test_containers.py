@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import boto3
 import jinja2
 import pytest
-from stack import connect, drain, fresh_database, source_csv
+from stack import connect, fresh_database, own_lake, source_csv
 from superstore_orchestration import config, steps
 from superstore_orchestration.events import parse_messages
 from superstore_orchestration.local_run import run_dag
@@ -43,11 +43,14 @@ def images():
 
 @pytest.fixture(scope="module")
 def warehouse(monkeypatch_module):
+    """A database, bucket and event queues of this module's own."""
     fresh_database(DB)
     monkeypatch_module.setenv("WAREHOUSE_DB", DB)
-    drain(os.environ["EVENTS_QUEUE"])
-    boto3.client("s3").upload_file(str(SOURCE_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
-    return DB
+    with own_lake("images"):
+        config.lake.cache_clear()
+        boto3.client("s3").upload_file(str(SOURCE_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
+        yield DB
+    config.lake.cache_clear()
 
 
 @pytest.fixture(scope="module")

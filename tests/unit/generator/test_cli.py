@@ -1,26 +1,34 @@
 """The generate command as the pipeline runs it: a process, S3 on the moto
-server, the step contract (result JSON, one-line errors)."""
+server, the step contract (result JSON, one-line errors), the object's
+identity (bucket, key, ETag) and load id."""
 
 import csv
 import io
 import re
 from decimal import Decimal
 
+from superstore_common.objects import LOAD_ID, load_id
 from superstore_generator.source_format import HEADER
 
 AS_OF = "2024-03-05"
+RESULT_KEYS = {"bucket", "key", "etag", "load_id", "rows", "sales_sum", "profit_sum", "seed"}
 
 
-def test_writes_a_batch_in_the_source_format(generate, reference_uri, read_object, step_env):
+def test_writes_a_batch_in_the_source_format(generate, reference_uri, read_object, step_env, s3):
     # large enough to go up in several parts
     run = generate("--rows", "40000", "--seed", "11", "--as-of", AS_OF, "--reference", reference_uri)
 
     assert run.returncode == 0, run.stderr
     result = run.result
-    assert set(result) == {"bucket", "key", "rows", "batch_id", "sales_sum", "profit_sum", "seed"}
-    assert result["key"] == f"incoming/2024/03/05/{result['batch_id']}.csv"
+    assert set(result) == RESULT_KEYS
+    assert re.fullmatch(r"incoming/2024/03/05/[0-9a-f]{20}\.csv", result["key"])
     assert (result["rows"], result["seed"]) == (40000, 11)
     assert step_env["WAREHOUSE_PASSWORD"] not in run.stderr + str(result)
+    # the load id is the object's: from its bucket, key and ETag in S3
+    stored = s3.head_object(Bucket=result["bucket"], Key=result["key"])
+    assert stored["ETag"] == f'"{result["etag"]}"' and stored["ETag"].endswith('-2"')  # two parts
+    assert result["load_id"] == load_id(result["bucket"], result["key"], stored["ETag"])
+    assert LOAD_ID.fullmatch(result["load_id"])
 
     text = read_object(result["key"]).decode("utf-8")
     assert text.splitlines()[0] == ",".join(HEADER)
@@ -43,11 +51,30 @@ def test_same_inputs_give_the_same_bytes_and_key_another_seed_another(generate, 
     other = generate(*args, "--seed", "43", "--prefix", "determinism-a/")
 
     assert first.returncode == second.returncode == other.returncode == 0, first.stderr + second.stderr
-    assert first.result["batch_id"] == second.result["batch_id"]
-    assert {**first.result, "key": ""} == {**second.result, "key": ""}
+    name = lambda run: run.result["key"].rsplit("/", 1)[1]  # noqa: E731
+    assert name(first) == name(second) != name(other)
+    assert first.result["etag"] == second.result["etag"] != other.result["etag"]
+    # another key, another object, another load
+    assert {**first.result, "key": "", "load_id": ""} == {**second.result, "key": "", "load_id": ""}
+    assert first.result["load_id"] != second.result["load_id"]
     assert read_object(first.result["key"]) == read_object(second.result["key"])
-    assert other.result["batch_id"] != first.result["batch_id"]
     assert read_object(other.result["key"]) != read_object(first.result["key"])
+
+
+def test_every_share_shapes_the_key(generate, reference_uri):
+    args = ("--rows", "200", "--seed", "42", "--as-of", AS_OF, "--reference", reference_uri, "--prefix", "shares/")
+    keys = {
+        generate(*args, *options).result["key"]
+        for options in [
+            (),
+            ("--new-customer-share", "0.06"),
+            ("--new-product-share", "0.03"),
+            ("--new-place-share", "0.2"),
+            ("--changed-customer-share", "0.05"),
+        ]
+    }
+
+    assert len(keys) == 5
 
 
 def test_a_rerun_keeps_the_batch_already_written(generate, reference_uri, s3, read_object):
@@ -58,12 +85,39 @@ def test_a_rerun_keeps_the_batch_already_written(generate, reference_uri, s3, re
     metadata = s3.head_object(Bucket=bucket, Key=key)["Metadata"]
     s3.put_object(Bucket=bucket, Key=key, Body=b"marker", Metadata=metadata)
 
+    marker_etag = s3.head_object(Bucket=bucket, Key=key)["ETag"]
+
     again = generate(*args)
 
     assert again.returncode == 0, again.stderr
-    assert again.result == first.result
-    # not rewritten: no second upload, no second "object created" event
+    # not rewritten: the object there is the batch, whatever it holds
     assert read_object(key) == b"marker"
+    assert again.result == {
+        **first.result,
+        "etag": marker_etag.strip('"'),
+        "load_id": load_id(bucket, key, marker_etag),
+    }
+
+
+def test_a_rerun_reannounces_a_multipart_batch_with_its_etag(generate, reference_uri, s3, read_object):
+    """A copy onto itself in one piece would give a multipart object another
+    ETag (the MD5 of its bytes): another identity, another load id. Copied
+    part by part, it keeps both."""
+    args = ("--rows", "40000", "--seed", "6", "--as-of", AS_OF, "--reference", reference_uri, "--prefix", "rerun/")
+    first = generate(*args)
+    bucket, key = first.result["bucket"], first.result["key"]
+    before = s3.head_object(Bucket=bucket, Key=key)
+    body = read_object(key)
+
+    again = generate(*args)
+
+    assert again.returncode == 0, again.stderr
+    assert "re-announced" in again.stderr
+    after = s3.head_object(Bucket=bucket, Key=key)
+    assert after["ETag"] == before["ETag"] and before["ETag"].endswith('-2"')
+    assert (after["Metadata"], after["ContentType"]) == (before["Metadata"], before["ContentType"])
+    assert again.result == first.result
+    assert read_object(key) == body
 
 
 def test_without_published_tables_nor_reference_it_fails_in_one_line(generate):

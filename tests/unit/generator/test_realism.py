@@ -1,6 +1,7 @@
 """Generated batches look like the real data set they learned from, and add
-what an incremental load must handle: new customers, customers who moved,
-new products, new orders."""
+what an incremental load must handle: new customers, existing customers
+shipping to places they used and to new ones, customers whose name or
+segment changed, new products, new orders."""
 
 import csv
 import io
@@ -46,12 +47,35 @@ def orders(rows: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
     return by_order
 
 
-def latest_places(source_rows) -> dict[str, tuple[str, str]]:
-    """customer id -> (city, state) of their latest order in the source"""
-    latest = {}
-    for row in sorted(source_rows, key=lambda row: parse_date(row["Order Date"])):
-        latest[row["Customer ID"]] = (row["City"], row["State"])
-    return latest
+PLACE = ("Country", "City", "State", "Postal Code", "Region")
+
+
+def place(row: dict[str, str]) -> tuple[str, ...]:
+    """Where an order ships, its ZIP code with 5 digits (the source lost
+    some leading zeros; the star schema and the generator have them)."""
+    return (*(row[field] for field in PLACE[:3]), row["Postal Code"].rjust(5, "0"), row["Region"])
+
+
+def known_places(source_rows) -> dict[str, set[tuple[str, ...]]]:
+    """customer id -> the places their orders in the source shipped to"""
+    places = defaultdict(set)
+    for row in source_rows:
+        places[row["Customer ID"]].add(place(row))
+    return places
+
+
+def own_attributes(source_rows) -> dict[str, tuple[str, str]]:
+    """customer id -> (name, segment) of their latest order in the source"""
+    return {
+        row["Customer ID"]: (row["Customer Name"], row["Segment"])
+        for row in sorted(source_rows, key=lambda row: parse_date(row["Order Date"]))
+    }
+
+
+def existing_orders(batch_rows, source_rows) -> list[dict[str, str]]:
+    """The first line of each order of a customer the source knows."""
+    known = {row["Customer ID"] for row in source_rows}
+    return [lines[0] for lines in orders(batch_rows).values() if lines[0]["Customer ID"] in known]
 
 
 def list_price_and_margin(row: dict[str, str]) -> tuple[Decimal, Decimal]:
@@ -95,7 +119,8 @@ def test_existing_products_keep_their_price_and_margin(batch_rows, source_rows):
 
 def test_orders_are_new_well_formed_and_whole(batch_rows, source_rows):
     existing_ids = {row["Order ID"] for row in source_rows}
-    order_level = ("Order Date", "Ship Date", "Ship Mode", "Customer ID", "City", "State", "Postal Code", "Region")
+    # one header per order: dates, ship mode, customer, ship-to place
+    order_level = ("Order Date", "Ship Date", "Ship Mode", "Customer ID", "Customer Name", "Segment", *PLACE)
 
     for order_id, lines in orders(batch_rows).items():
         assert re.fullmatch(r"CA-\d{4}-\d{6}", order_id)
@@ -120,22 +145,65 @@ def test_new_customers_come_at_the_configured_share(batch_rows, source_rows):
         assert re.fullmatch(r"[A-Z]{2}-\d{5}", row["Customer ID"])
         first, last = row["Customer Name"].split(" ", 1)
         assert row["Customer ID"][:2] == (first[0] + last[0]).upper()
+        assert row["Segment"] in {"Consumer", "Corporate", "Home Office"}
 
 
-def test_moved_customers_come_at_the_configured_share(batch_rows, source_rows):
-    home = latest_places(source_rows)
-    names = {row["Customer ID"]: (row["Customer Name"], row["Segment"]) for row in source_rows}
-    existing = [row for row in batch_rows if row["Customer ID"] in home]
-    places = defaultdict(set)
+def test_existing_customers_ship_to_their_places_and_sometimes_to_new_ones(batch_rows, source_rows):
+    used = known_places(source_rows)
+    all_places = {place(row) for row in source_rows}
+    existing = existing_orders(batch_rows, source_rows)
+    to_new_places = [row for row in existing if place(row) not in used[row["Customer ID"]]]
+
+    assert len(to_new_places) / len(existing) == pytest.approx(0.1, abs=0.015)
+    # new to the customer, not to the data set: a real place, whole
+    assert {place(row) for row in to_new_places} <= all_places
+    # a customer with several places and many orders uses several of them
+    by_customer = defaultdict(list)
     for row in existing:
-        places[row["Customer ID"]].add((row["City"], row["State"]))
-    moved = {customer for customer, seen in places.items() if seen != {home[customer]}}
+        by_customer[row["Customer ID"]].append(place(row))
+    regulars = [customer for customer, places in by_customer.items() if len(places) >= 10 and len(used[customer]) >= 3]
+    assert len(regulars) > 100
+    for customer in regulars:
+        assert len({place for place in by_customer[customer] if place in used[customer]}) > 1, customer
 
-    assert len(moved) / len(places) == pytest.approx(0.05, abs=0.02)
-    for customer in moved:
-        assert len(places[customer]) == 1  # a mover's orders all go to the new place
+
+def test_known_places_keep_their_weight(batch_rows, source_rows):
+    """Where the existing customers' orders go follows the source's orders,
+    per place: the ten busiest places keep their shares."""
+    real = Counter(place(lines[0]) for lines in orders(source_rows).values())
+    generated = Counter(place(row) for row in existing_orders(batch_rows, source_rows))
+    real_total, generated_total = real.total(), generated.total()
+    for busy, count in real.most_common(10):
+        assert generated[busy] / generated_total == pytest.approx(count / real_total, rel=0.2), busy
+
+
+def test_changed_customers_carry_one_new_name_or_segment(batch_rows, source_rows):
+    attributes = own_attributes(source_rows)
+    existing = existing_orders(batch_rows, source_rows)
+    seen = defaultdict(set)
     for row in existing:
-        assert (row["Customer Name"], row["Segment"]) == names[row["Customer ID"]]
+        seen[row["Customer ID"]].add((row["Customer Name"], row["Segment"]))
+    changed = {customer: now for customer, now in seen.items() if now != {attributes[customer]}}
+
+    assert len(changed) / len(seen) == pytest.approx(0.02, abs=0.01)
+    segments = {row["Segment"] for row in source_rows}
+    for customer, now in changed.items():
+        assert len(now) == 1, customer  # every order of theirs in the batch carries the change
+        ((name, segment),) = now
+        old_name, old_segment = attributes[customer]
+        # one attribute changed: the segment, or the last name
+        if segment != old_segment:
+            assert name == old_name and segment in segments
+        else:
+            assert name.split(" ", 1)[0] == old_name.split(" ", 1)[0] and name != old_name
+
+
+def test_zip_codes_have_five_digits(batch_rows, source_rows):
+    """With the leading zero the source lost in places (as the star schema
+    publishes them)."""
+    assert {len(row["Postal Code"]) for row in batch_rows} == {5}
+    assert any(row["Postal Code"].startswith("0") for row in batch_rows)
+    assert {place(row) for row in batch_rows} <= {place(row) for row in source_rows}
 
 
 def test_new_products_come_at_the_configured_share(batch_rows, source_rows):

@@ -55,3 +55,16 @@ def test_hits_come_at_their_share():
 def test_no_share_no_hits_full_share_every_position():
     assert random_hits(random.Random(1), 50, 0.0) == []
     assert random_hits(random.Random(1), 50, 1.0) == list(range(50))
+
+
+def test_more_values_than_a_table_holds_are_drawn_by_bisection():
+    weights = [1.0] * 99_999 + [100_001.0]  # the last value: half of the weight
+    table = DrawTable(list(accumulate(weights)))
+
+    draws = table.draw(random.Random(5), 50_000)
+
+    assert table.table is None
+    assert sum(draw == 99_999 for draw in draws) / len(draws) == pytest.approx(0.5, abs=0.01)
+    assert 0 <= min(draws) < 1_000 and 99_000 < max(filter((99_999).__ne__, draws)) < 99_999
+    assert table.draw(random.Random(5), 100) == draws[:100]
+    assert table.draw_one(random.Random(5)) == draws[0]

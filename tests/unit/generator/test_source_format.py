@@ -10,6 +10,7 @@ from superstore_generator.source_format import (
     format_date,
     format_ten_thousandths,
     parse_date,
+    published_postal_code,
 )
 
 
@@ -70,3 +71,15 @@ def test_output_text_holds_utf8_bytes_one_per_character():
     assert len(text) == len(name.encode("utf-8"))
     assert text.encode("latin-1") == name.encode("utf-8")
     assert as_bytes_text("plain ASCII") == "plain ASCII"
+
+
+@pytest.mark.parametrize(
+    ("source", "published"),
+    [("2149", "02149"), ("05408", "05408"), ("42420", "42420"), ("501", "00501")],
+)
+def test_us_zip_codes_get_five_digits(source, published):
+    assert published_postal_code("United States", source) == published
+
+
+def test_other_postal_codes_are_kept_as_they_are():
+    assert published_postal_code("Canada", "K1A") == "K1A"

@@ -5,7 +5,7 @@ import io
 import random
 
 import pytest
-from conftest import KAGGLE, kaggle_rows, to_csv
+from conftest import SOURCE, source_rows, to_csv
 from superstore_loader import fast_path
 from superstore_loader.columns import SOURCE_COLUMNS, Text
 from superstore_loader.rejects import Rejects
@@ -43,11 +43,11 @@ def small_blocks(monkeypatch):
 
 
 def some_rows(count: int = 6) -> list[list[str]]:
-    return kaggle_rows()[1][:count]
+    return source_rows()[1][:count]
 
 
 def test_the_real_file_loads_as_on_the_exact_path(small_blocks):
-    data = KAGGLE.read_bytes()
+    data = SOURCE.read_bytes()
     chunks = list(fast_path.chunks(io.BytesIO(data), UTF_8))
 
     assert len(chunks) > 100 and all(chunk.plain for chunk in chunks)
@@ -182,7 +182,7 @@ def _random_file(rnd: random.Random, rows: list[list[str]]) -> bytes:
 
 
 def test_random_hard_files_load_as_on_the_exact_path_or_are_declined(monkeypatch):
-    rnd, rows = random.Random(20240601), kaggle_rows()[1]
+    rnd, rows = random.Random(20240601), source_rows()[1]
     loaded = 0
     for _ in range(600):
         monkeypatch.setattr(fast_path, "BLOCK_BYTES", rnd.choice([300, 1000, 1 << 20]))

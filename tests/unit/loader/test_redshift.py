@@ -7,60 +7,25 @@ import io
 import json
 
 import pytest
-from conftest import kaggle_rows, put, to_csv, unique_key
+from conftest import file_sums, parse_date, put_object, shown, small_file, to_csv
+from recording import RecordingConnection
+from superstore_common.objects import S3Object
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError
+from superstore_common.warehouse import POSTGRES, REDSHIFT, Connection
 from superstore_loader import load
-from superstore_loader.columns import OBJECT_COLUMNS, ROW_COLUMNS, STAGING_COLUMNS
-from superstore_loader.warehouse import Redshift
+from superstore_loader.columns import RAW_COLUMNS
+from superstore_loader.warehouse import Postgres, Redshift
 
 ROLE = "arn:aws:iam::123456789012:role/superstore-redshift-copy"
-
-
-class RecordingConnection:
-    """Stands in for a redshift_connector connection: records each statement."""
-
-    def __init__(self, copy_count: int = 0):
-        self.sent: list[tuple[str, tuple | None]] = []
-        self.events: list[str] = []
-        # What queries answer: pg_last_copy_count(), the next object id.
-        self.answers = {"pg_last_copy_count()": (copy_count,), "max(_object_id)": (1,)}
-
-    def cursor(self):
-        return RecordingCursor(self)
-
-    def commit(self):
-        self.events.append("commit")
-
-    def rollback(self):
-        self.events.append("rollback")
-
-    def close(self):
-        pass
-
-
-class RecordingCursor:
-    def __init__(self, connection: RecordingConnection):
-        self.connection = connection
-        self.result = None
-
-    def execute(self, sql: str, params=None):
-        self.connection.sent.append((sql, params))
-        self.connection.events.append(sql.split()[0])
-        self.result = next((answer for query, answer in self.connection.answers.items() if query in sql), None)
-
-    def fetchone(self):
-        return self.result
-
-    def close(self):
-        pass
+ROWS_TABLE = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in RAW_COLUMNS)
 
 
 @pytest.fixture
 def settings():
     return WarehouseSettings(
         kind="redshift", password="not-used", redshift_iam_role=ROLE,
-        staging_schema="staging", published_schema="analytics", ops_schema="ops",
+        raw_schema="raw", staging_schema="staging", published_schema="analytics", ops_schema="ops",
     )  # fmt: skip
 
 
@@ -69,103 +34,141 @@ def lake():
     return LakeSettings()  # RAW_BUCKET: this session's test bucket
 
 
+def redshift(connection: RecordingConnection, settings, s3, lake) -> Redshift:
+    return Redshift(Connection(connection, REDSHIFT), settings, s3, lake)
+
+
+def run_load(objects: list[dict], connection: RecordingConnection, settings, s3, lake) -> dict:
+    return load.load(
+        [S3Object(**obj) for obj in objects], "auto", s3=s3, warehouse=redshift(connection, settings, s3, lake),
+        lake=lake,
+    )  # fmt: skip
+
+
 def test_schema_statements_are_redshift_sql(settings, s3, lake):
-    statements = Redshift(RecordingConnection(), settings, s3, lake).schema_statements()
+    statements = redshift(RecordingConnection(), settings, s3, lake).schema_statements()
 
-    assert statements[:3] == [f'create schema if not exists "{s}"' for s in ("staging", "analytics", "ops")]
-    ledger, rows, objects, view = statements[3:]
-    assert ledger.startswith('create table if not exists "ops"."load_ledger" (')
-    assert "check" not in ledger  # Redshift has no CHECK constraints
-    assert "updated_at timestamptz not null default getdate()" in ledger
-    assert "primary key (bucket, key, etag)" in ledger
-    definitions = {table: ",\n  ".join(f"{name} {sql_type}" for name, sql_type in columns)
-                   for table, columns in (("rows", ROW_COLUMNS), ("objects", OBJECT_COLUMNS))}  # fmt: skip
-    assert rows == f'create table if not exists "staging"."order_lines" (\n  {definitions["rows"]}\n)'
-    assert objects == (
-        f'create table if not exists "staging"."source_objects" (\n  {definitions["objects"]},\n'
-        "  primary key (_object_id)\n)"
+    assert statements[:3] == [f'create schema if not exists "{s}"' for s in ("raw", "analytics", "ops")]
+    loads, transitions, rows = statements[3:]  # no index: the sort key finds a load's rows
+    assert loads.startswith('create table if not exists "raw".loads (')
+    assert transitions.startswith('create table if not exists "raw".load_transitions (')
+    assert not any("check" in statement for statement in statements)  # Redshift has no CHECK constraints
+    assert "updated_at timestamp not null default getdate()" in loads
+    assert "unique (bucket, key, etag)" in loads
+    assert rows == f'create table if not exists "raw"."order_lines" (\n  {ROWS_TABLE}\n)\ncompound sortkey (_load_id)'
+
+
+def test_the_postgres_statements_differ_only_where_meant(settings):
+    postgres = Postgres(Connection(None, POSTGRES), settings)
+    statements = postgres.schema_statements()
+
+    assert "check (state in (" in statements[3]
+    assert statements[5] == f'create table if not exists "raw"."order_lines" (\n  {ROWS_TABLE}\n)'
+    assert statements[6:] == [
+        'create index if not exists order_lines_load_id on "raw"."order_lines" using brin (_load_id)'
+    ]
+    columns = ", ".join(name for name, _ in RAW_COLUMNS[:-1])
+    assert postgres.copy_sql() == f'copy "raw"."order_lines" ({columns}) from stdin (format text, null \'\')'
+    assert postgres.load_id_default_sql("load-0123") == (
+        'alter table "raw"."order_lines" alter column _load_id set default \'load-0123\''
     )
-    assert view == (
-        'create or replace view "staging"."orders" as\n'
-        f"select {', '.join(name for name, _ in STAGING_COLUMNS)}\n"
-        'from "staging"."order_lines" left join "staging"."source_objects" using (_object_id)'
-    )
+    assert postgres.load_id_default_sql(None) == 'alter table "raw"."order_lines" alter column _load_id drop default'
 
 
-def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_the_iam_role(settings, s3, lake):
-    header, rows = kaggle_rows()
-    rows = rows[:20]
+def test_a_load_writes_validated_csv_to_s3_and_copies_it_with_a_manifest_and_the_iam_role(settings, s3, lake):
+    header, rows = small_file(20)
     rows[0][16] = 'Chair, "deluxe"\nsecond line \ufffd'
     rows[1][11] = ""  # a postal code left empty
-    key = put(s3, unique_key("batch.csv"), to_csv(header, rows).encode())
+    obj = put_object(s3, "batch.csv", to_csv(header, rows).encode())
+    load_id = S3Object(**obj).load_id
     connection = RecordingConnection(copy_count=20)
 
-    result = load.load(
-        [key], "b-1", "initial", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake
-    )
+    result = run_load([obj], connection, settings, s3, lake)
 
-    assert result["loaded_rows"] == 20
-    bucket, etag = lake.raw_bucket, result["objects"][0]["etag"]
-    data_key, manifest_key = f"validated/{key}", f"validated/{key}.manifest"
+    sales, profit = file_sums(rows)
+    assert (result["load_ids"], result["loaded_rows"], result["sales_sum"]) == ([load_id], 20, shown(sales))
+    bucket = lake.raw_bucket
+    data_key, manifest_key = f"validated/{obj['key']}", f"validated/{obj['key']}.manifest"
     assert connection.events == [
-        "delete", "delete",  # staging emptied; DELETE, as TRUNCATE would commit the transaction
-        "delete",  # initial: a full refresh forgets earlier loads (ledger)
-        "select",  # the object's id
+        "lock", "select", "insert", "insert", "select", "commit",  # received (with its history)
+        "lock", "select",  # taken over
         "copy",
         "select",  # pg_last_copy_count()
-        "insert",  # the object's lineage
-        "delete", "insert",  # ledger upsert
-        "commit",
+        "select", "update", "insert", "select",  # staged, with its counts
+        "commit",  # the rows and the ledger's move at once
     ]  # fmt: skip
-    column_list = ", ".join(name for name, _ in ROW_COLUMNS)
-    assert ('delete from "staging"."order_lines"', None) in connection.sent
-    assert ('delete from "staging"."source_objects"', None) in connection.sent
-    assert (
-        'insert into "staging"."source_objects" (_object_id, _batch_id, _source_bucket, _source_key, _source_etag)'
-        " values (%s, %s, %s, %s, %s)",
-        (1, "b-1", bucket, key, etag),
-    ) in connection.sent
-    assert (
-        f'copy "staging"."order_lines" ({column_list})\n'
+    assert connection.statements("lock") == ['lock "raw".loads'] * 2
+    assert connection.statements("copy") == [
+        f'copy "raw"."order_lines" ({", ".join(name for name, _ in RAW_COLUMNS)})\n'
         f"from 's3://{bucket}/{manifest_key}'\n"
         f"iam_role '{ROLE}'\n"
         "manifest format as csv emptyasnull encoding utf8 dateformat 'YYYY-MM-DD'\n"
-        "compupdate off statupdate off",
-        None,
-    ) in connection.sent
+        "compupdate off statupdate off"
+    ]
+    ledger = connection.loads[load_id]
+    assert (ledger["state"], ledger["source_rows"], ledger["raw_rows"]) == ("staged", 20, 20)
+    assert (ledger["sales_sum"], ledger["profit_sum"]) == (sales, profit)
 
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
     assert manifest == {"entries": [{"url": f"s3://{bucket}/{data_key}", "mandatory": True}]}
     validated_text = s3.get_object(Bucket=bucket, Key=data_key)["Body"].read().decode()
     validated = list(csv.reader(io.StringIO(validated_text)))
     assert len(validated) == 20
-    assert validated[0][:4] == [rows[0][0], rows[0][1], "2016-11-08", "2016-11-11"]
+    dates = [parse_date(value).isoformat() for value in rows[0][2:4]]
+    assert validated[0][:4] == [rows[0][0], rows[0][1], *dates]
     assert validated[0][16] == 'Chair, "deluxe"\nsecond line \ufffd'
-    assert validated[0][21:] == ["2", "1"]  # line, object id
+    assert validated[0][21:] == ["2", load_id]  # line, load id
+    assert {row[22] for row in validated} == {load_id}
     assert f'"{rows[1][10]}",,"{rows[1][12]}"' in validated_text  # empty, not "": EMPTYASNULL loads NULL
 
 
 def test_a_rejected_load_rolls_back_and_records_the_rejection(settings, s3, lake):
-    header, rows = kaggle_rows()
-    rows = rows[:5]
+    header, rows = small_file(5)
     rows[2][19] = "lots"
-    key = put(s3, unique_key("bad.csv"), to_csv(header, rows).encode())
+    obj = put_object(s3, "bad.csv", to_csv(header, rows).encode())
     connection = RecordingConnection()
 
-    with pytest.raises(StepError, match=rf'{key} line 4, column "Discount": not a number'):
-        load.load(
-            [key], "b-2", "incremental", "auto", s3=s3, warehouse=Redshift(connection, settings, s3, lake), lake=lake
-        )
+    with pytest.raises(StepError, match=rf'{obj["key"]} line 4, column "Discount": not a number'):
+        run_load([obj], connection, settings, s3, lake)
 
     assert "copy" not in connection.events
-    assert connection.events[-4:] == ["rollback", "delete", "insert", "commit"]
-    insert_params = connection.sent[-1][1]
-    assert insert_params[4] == "rejected"
+    assert connection.events[-7:] == ["rollback", "lock", "select", "update", "insert", "select", "commit"]
+    ledger = connection.loads[S3Object(**obj).load_id]
+    assert (ledger["state"], ledger["raw_rows"], ledger["rejected_rows"]) == ("rejected", None, 1)
     assert not any(
-        k["Key"].startswith(f"validated/{key}") for k in s3.list_objects_v2(Bucket=lake.raw_bucket).get("Contents", [])
+        k["Key"].startswith(f"validated/{obj['key']}")
+        for k in s3.list_objects_v2(Bucket=lake.raw_bucket).get("Contents", [])
     )
+
+
+def _known(obj: dict, state: str, raw_rows: int | None) -> dict:
+    return {"load_id": S3Object(**obj).load_id, **obj, "state": state, "source_rows": raw_rows, "raw_rows": raw_rows}
+
+
+def test_a_published_load_is_skipped_without_a_copy(settings, s3, lake):
+    header, rows = small_file(5)
+    obj = put_object(s3, "published.csv", to_csv(header, rows).encode())
+    connection = RecordingConnection(loads=[_known(obj, "published", 5)])
+
+    result = run_load([obj], connection, settings, s3, lake)
+
+    assert [(o["status"], o["rows"]) for o in result["objects"]] == [("published", 5)]
+    assert (result["load_ids"], result["loaded_rows"]) == ([], 0)
+    assert connection.events == ["lock", "select", "commit"]
+
+
+def test_rows_already_in_raw_are_not_copied_again(settings, s3, lake):
+    header, rows = small_file(5)
+    obj = put_object(s3, "failed.csv", to_csv(header, rows).encode())
+    connection = RecordingConnection(loads=[_known(obj, "failed", 5)])
+
+    result = run_load([obj], connection, settings, s3, lake)
+
+    assert [(o["status"], o["rows"]) for o in result["objects"]] == [("staged", 5)]
+    assert "copy" not in connection.events
+    assert connection.loads[S3Object(**obj).load_id]["state"] == "staged"
 
 
 def test_the_iam_role_is_required(settings, s3, lake):
     with pytest.raises(StepError, match="WAREHOUSE_REDSHIFT_IAM_ROLE"):
-        Redshift(RecordingConnection(), settings.model_copy(update={"redshift_iam_role": None}), s3, lake)
+        redshift(RecordingConnection(), settings.model_copy(update={"redshift_iam_role": None}), s3, lake)

@@ -4,7 +4,7 @@ import io
 
 import pyarrow as pa
 import pytest
-from conftest import kaggle_rows, to_csv
+from conftest import parse_date, source_rows, to_csv
 from superstore_loader.columns import SOURCE_COLUMNS, Date, Integer, InvalidValue, Number, Text, iso_date
 from superstore_loader.rejects import Rejects
 from superstore_loader.validation import CHUNK_ROWS, Validation
@@ -12,12 +12,12 @@ from superstore_loader.validation import CHUNK_ROWS, Validation
 HEADER = [c.source for c in SOURCE_COLUMNS]
 
 
-def _first_kaggle_row() -> dict[str, str]:
-    header, rows = kaggle_rows()
+def _first_source_row() -> dict[str, str]:
+    header, rows = source_rows()
     return dict(zip(header, rows[0], strict=True))
 
 
-FIRST_ROW = _first_kaggle_row()
+FIRST_ROW = _first_source_row()
 
 
 def validate(text: str, **options) -> tuple[list, Rejects, Validation]:
@@ -94,14 +94,14 @@ def test_text_lengths_are_bytes():
 
 
 def test_columns_in_any_order_come_out_in_staging_order():
-    header, rows = kaggle_rows()
+    header, rows = source_rows()
     order = list(reversed(range(len(header))))
     text = to_csv([header[i] for i in order], [[r[i] for i in order] for r in rows[:3]])
 
     chunks, rejects, _ = validate(text)
 
     assert not rejects
-    assert rows_of(chunks)[0][:3] == (rows[0][0], rows[0][1], "2016-11-08")
+    assert rows_of(chunks)[0][:3] == (rows[0][0], rows[0][1], parse_date(rows[0][2]).isoformat())
 
 
 def test_crlf_quoted_commas_and_line_breaks_in_fields_keep_line_numbers():

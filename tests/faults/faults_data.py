@@ -1,0 +1,113 @@
+"""Source files for the faults, made from the data set under test
+(stack.source_csv()): a small initial history, then batches of new orders
+(new order ids, dated after the history, so that dbt's checks accept them)
+and one file of a million lines. Each file knows its row count and sums."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+
+from stack import source_csv
+
+HISTORY_ORDERS = 150
+BATCH_ORDERS = 60
+# Batches are dated this much after the history's orders (it ends in 2017).
+SHIFT = timedelta(days=4 * 365)
+ORDER_ID, ORDER_DATE, SHIP_DATE, SALES, PROFIT = 1, 2, 3, 17, 20
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    body: bytes
+    rows: int
+    sales: Decimal
+    profit: Decimal
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text) if "-" in text else datetime.strptime(text, "%m/%d/%Y").date()
+
+
+@cache
+def _source() -> tuple[list[str], list[list[list[str]]]]:
+    """The header and the source's orders (their lines, in file order)."""
+    with source_csv().open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        orders: dict[str, list[list[str]]] = {}
+        for row in reader:
+            orders.setdefault(row[ORDER_ID], []).append(row)
+    return header, list(orders.values())
+
+
+def _file(header: list[str], rows: list[list[str]]) -> SourceFile:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return SourceFile(
+        out.getvalue().encode(),
+        len(rows),
+        sum((Decimal(r[SALES]) for r in rows), Decimal(0)),
+        sum((Decimal(r[PROFIT]) for r in rows), Decimal(0)),
+    )
+
+
+def history() -> SourceFile:
+    """The first orders of the source, as they are: what the initial load publishes."""
+    header, orders = _source()
+    return _file(header, [line for order in orders[:HISTORY_ORDERS] for line in order])
+
+
+def _renamed(order: list[list[str]], order_id: str) -> Iterator[list[str]]:
+    for line in order:
+        new = list(line)
+        new[ORDER_ID] = order_id
+        new[ORDER_DATE] = (_date(line[ORDER_DATE]) + SHIFT).isoformat()
+        new[SHIP_DATE] = (_date(line[SHIP_DATE]) + SHIFT).isoformat()
+        yield new
+
+
+def batch(number: int, orders: int = BATCH_ORDERS) -> SourceFile:
+    """New orders (ids CA-2099-<batch><n>) by the source's customers, of its
+    products, dated after the history. Different numbers: different orders."""
+    header, source = _source()
+    pool = source[HISTORY_ORDERS:]
+    start = (number * orders) % (len(pool) - orders)
+    rows = [
+        line
+        for n, order in enumerate(pool[start : start + orders])
+        for line in _renamed(order, f"CA-2099-{number:03d}{n:05d}")
+    ]
+    for row_id, row in enumerate(rows, 1):
+        row[0] = str(row_id)
+    return _file(header, rows)
+
+
+@cache
+def million() -> SourceFile:
+    """1,000,000 lines: the source's orders over and over, each copy with new
+    order ids (M<copy>-<id>) and dated after the history."""
+    header, source = _source()
+    lines = []
+    sales = profit = Decimal(0)
+    # Each source line as CSV once; only the row id and order id change per copy.
+    templates = []
+    for order in source:
+        for line in _renamed(order, order[0][ORDER_ID]):
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerow(line[2:])
+            templates.append((line[ORDER_ID], out.getvalue(), Decimal(line[SALES]), Decimal(line[PROFIT])))
+    total, copy = 1_000_000, 0
+    while len(lines) < total:
+        first, take = len(lines) + 1, templates[: total - len(lines)]
+        lines.extend(f"{first + i},M{copy:03d}-{oid},{rest}" for i, (oid, rest, _, _) in enumerate(take))
+        sales += sum((s for _, _, s, _ in take), Decimal(0))
+        profit += sum((p for _, _, _, p in take), Decimal(0))
+        copy += 1
+    body = (",".join(header) + "\n" + "".join(lines)).encode()
+    return SourceFile(body, total, sales, profit)
