@@ -1,11 +1,13 @@
 """superstore-generator: writes a batch of new, realistic Superstore order
-lines to s3://$RAW_BUCKET/<prefix>YYYY/MM/DD/<batch-id>.csv."""
+lines to s3://$RAW_BUCKET/<prefix>YYYY/MM/DD/<digest of the spec>.csv and
+reports the object's identity (bucket, key, ETag) and load id."""
 
 import logging
 from datetime import datetime
 
 import typer
 from pydantic import ValidationError
+from superstore_common.objects import load_id
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
 
@@ -31,7 +33,12 @@ def generate(
     as_of: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="orders are dated on or just before this day"),
     new_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of orders by new customers"),
     new_product_share: float = typer.Option(0.02, min=0.0, max=1.0, help="share of lines with a new product"),
-    moved_customer_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of existing customers who moved"),
+    new_place_share: float = typer.Option(
+        0.1, min=0.0, max=1.0, help="share of existing customers' orders shipped to a place the customer never used"
+    ),
+    changed_customer_share: float = typer.Option(
+        0.02, min=0.0, max=1.0, help="share of existing customers with a new name or segment in the batch"
+    ),
     reference: str | None = typer.Option(
         None, help="s3:// CSV in the source format, used while the warehouse has no published sales"
     ),
@@ -46,27 +53,37 @@ def generate(
         reference=source.name,
         new_customer_share=new_customer_share,
         new_product_share=new_product_share,
-        moved_customer_share=moved_customer_share,
+        new_place_share=new_place_share,
+        changed_customer_share=changed_customer_share,
     )
-    key = f"{_folder(lake.incoming_prefix if prefix is None else prefix)}{spec.as_of:%Y/%m/%d}/{spec.batch_id}.csv"
-    result = {"bucket": lake.raw_bucket, "key": key, "batch_id": spec.batch_id, "seed": seed}
+    bucket = lake.raw_bucket
+    key = spec.object_key(lake.incoming_prefix if prefix is None else prefix)
 
     # Idempotent: the key is derived from the spec, so an object already there
     # is this batch (uploads are atomic). It is not regenerated (the reference
     # has moved on since) but re-announced: a copy onto itself keeps its bytes
-    # and ETag and emits a new ObjectCreated event, so a replayed DAG run flows
-    # through and the load ledger turns it into a no-op.
-    totals = stored_metadata(lake.raw_bucket, key)
+    # and ETag, so its load id, and emits a new ObjectCreated event, so a
+    # replayed DAG run flows through and the load ledger turns it into a no-op.
+    totals = stored_metadata(bucket, key)
     if totals:
-        reannounce(lake.raw_bucket, key, totals)
-        log.info("s3://%s/%s exists: batch already generated, re-announced", lake.raw_bucket, key)
+        etag = reannounce(bucket, key, totals)
+        log.info("s3://%s/%s exists: batch already generated, re-announced", bucket, key)
     else:
         batch = Batch(spec, source)
         totals = batch.totals()
-        upload_csv(lake.raw_bucket, key, batch.chunks(), metadata=totals)
-        log.info("wrote %d rows to s3://%s/%s", rows, lake.raw_bucket, key)
+        etag = upload_csv(bucket, key, batch.chunks(), metadata=totals)
+        log.info("wrote %d rows to s3://%s/%s", rows, bucket, key)
     write_result(
-        {**result, "rows": int(totals["rows"]), "sales_sum": totals["sales-sum"], "profit_sum": totals["profit-sum"]}
+        {
+            "bucket": bucket,
+            "key": key,
+            "etag": etag.strip('"'),
+            "load_id": load_id(bucket, key, etag),
+            "rows": int(totals["rows"]),
+            "sales_sum": totals["sales-sum"],
+            "profit_sum": totals["profit-sum"],
+            "seed": seed,
+        }
     )
 
 
@@ -85,10 +102,6 @@ def choose_reference(reference_uri: str | None) -> Reference:
         log.info("learning from %s", reference_uri)
         return CsvReference(reference_uri)
     raise StepError("no reference data: the warehouse has no published sales and --reference is not given")
-
-
-def _folder(prefix: str) -> str:
-    return prefix.strip("/") + "/" if prefix.strip("/") else ""
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from superstore_common.step import StepError
 
 from superstore_generator.profile import Customer, Location, ProductLabel, Profile, ProfileCounts
 from superstore_generator.reference import order_number
-from superstore_generator.source_format import HEADER, parse_date
+from superstore_generator.source_format import HEADER, parse_date, published_postal_code
 
 
 class CsvReference:
@@ -42,25 +42,26 @@ class CsvReference:
     def _learn(self, rows) -> tuple[Profile, set[str]]:
         counts = ProfileCounts()
         lines_per_order: Counter[str] = Counter()
-        orders_per_customer: Counter[str] = Counter()
-        latest_customer: dict[str, tuple[date, Customer]] = {}
+        # per customer id: (date of their latest order, their attributes on it)
+        latest: dict[str, tuple[date, Customer]] = {}
         for row in rows:
             order_id = row["Order ID"]
             lines_per_order[order_id] += 1
             if lines_per_order[order_id] == 1:
                 order_date = parse_date(row["Order Date"])
                 counts.shipping[row["Ship Mode"], (parse_date(row["Ship Date"]) - order_date).days] += 1
-                location = Location(row["Country"], row["City"], row["State"], row["Postal Code"], row["Region"])
-                counts.locations[location] += 1
-                customer = Customer(row["Customer ID"], row["Customer Name"], row["Segment"], location)
-                orders_per_customer[customer.customer_id] += 1
-                # A customer lives where their latest order went.
-                known = latest_customer.get(customer.customer_id)
+                country = row["Country"]
+                postal_code = published_postal_code(country, row["Postal Code"])
+                location = Location(country, row["City"], row["State"], postal_code, row["Region"])
+                customer = Customer(row["Customer ID"], row["Customer Name"], row["Segment"])
+                counts.customer_places[customer.customer_id, location] += 1
+                # A customer's current attributes: those of their latest
+                # order (the last in the file of that day), like SCD2.
+                known = latest.get(customer.customer_id)
                 if known is None or known[0] <= order_date:
-                    latest_customer[customer.customer_id] = (order_date, customer)
+                    latest[customer.customer_id] = (order_date, customer)
             self._add_line(counts, row)
-        for customer_id, orders in orders_per_customer.items():
-            counts.customers[latest_customer[customer_id][1]] = orders
+        counts.customers.update({customer_id: customer for customer_id, (_, customer) in latest.items()})
         counts.lines_per_order.update(lines_per_order.values())
         return counts.to_profile(), set(lines_per_order)
 

@@ -1,7 +1,8 @@
-"""Customers and products the reference has never seen, and customers who
-moved. Faker is asked once for small pools of names; each new entity then
-combines pool entries with the batch's random generator (calling Faker per
-row would be the slowest part of the generator by far)."""
+"""Customers and products the reference has never seen, and customers whose
+own attributes changed (a new last name, another segment). Faker is asked
+once for small pools of names; each new entity then combines pool entries
+with the batch's random generator (calling Faker per row would be the
+slowest part of the generator by far)."""
 
 import random
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from superstore_generator.profile import Customer, Product, Profile
 POOL_SIZE = 300
 CUSTOMER_NUMBERS = range(10_000, 100_000)  # 'CG-12520'
 PRODUCT_NUMBERS = range(10_000_000, 11_000_000)  # 'FUR-BO-10001798'
-MOVE_ATTEMPTS = 20
+NAME_ATTEMPTS = 20
 ID_ATTEMPTS = 1_000
 
 
@@ -46,17 +47,20 @@ class NewEntities:
     def customer(self) -> Customer:
         first, last = self.rng.choice(self.first_names), self.rng.choice(self.last_names)
         customer_id = self._new_id(f"{first[0]}{last[0]}".upper(), CUSTOMER_NUMBERS, self.customer_ids)
-        segment = self.profile.segments.sample(self.rng)
-        return Customer(customer_id, f"{first} {last}", segment, self.profile.locations.sample(self.rng))
+        return Customer(customer_id, f"{first} {last}", self.profile.segments.sample(self.rng))
 
-    def moved(self, customer: Customer) -> Customer:
-        """The same customer at another address (another city or state)."""
-        home = (customer.location.city, customer.location.state)
-        for _ in range(MOVE_ATTEMPTS):
-            location = self.profile.locations.sample(self.rng)
-            if (location.city, location.state) != home:
-                return Customer(customer.customer_id, customer.name, customer.segment, location)
-        return customer  # the reference knows a single place
+    def changed(self, customer: Customer) -> Customer:
+        """The same customer (same id) with one of their own attributes
+        changed, half the time each: another segment, or a new last name."""
+        segments = [segment for segment in self.profile.segments.values if segment != customer.segment]
+        if segments and self.rng.random() < 0.5:
+            return customer._replace(segment=self.rng.choice(segments))
+        first = customer.name.split(" ", 1)[0]
+        for _ in range(NAME_ATTEMPTS):
+            name = f"{first} {self.rng.choice(self.last_names)}"
+            if name != customer.name:
+                return customer._replace(name=name)
+        return customer._replace(segment=self.rng.choice(segments)) if segments else customer
 
     def product(self, like: Product, list_price_cents: int) -> Product:
         """A new product of the same sub-category and margin as `like`."""

@@ -1,9 +1,15 @@
 """What the generator learns from reference data: the Superstore catalogue
-(customers, products, places) and the distributions of an order's attributes.
+(customers, products, ship-to places) and the distributions of an order's
+attributes.
 
 Both reference implementations fill the same `ProfileCounts` (plain counters,
 weighted by orders or by lines) and turn it into a `Profile` of samplers, so
 generated batches look alike whichever reference they were learned from.
+
+A customer is their own attributes (id, name, segment); where an order ships
+to is the order's, not the customer's: in Superstore 780 of 793 customers
+ship to several places. So the orders are counted per (customer, ship-to
+place), and a customer's weight and a place's weight are sums of those.
 
 Money is kept in integers (cents, percents) so that every generated amount
 is an exact decimal: sales = quantity x list price x (1 - discount) and
@@ -19,15 +25,20 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import accumulate
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from superstore_common.step import StepError
 
 T = TypeVar("T", bound=Hashable)
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+# Catalogue entries are named tuples: hashed, compared and sorted by C code
+# (Counter keys, sorted distributions of thousands of (customer, place) pairs).
+
+
+class Location(NamedTuple):
+    """A ship-to place, as dim_locations holds it (5-character US ZIP codes)."""
+
     country: str
     city: str
     state: str
@@ -35,16 +46,15 @@ class Location:
     region: str
 
 
-@dataclass(frozen=True, order=True)
-class Customer:
+class Customer(NamedTuple):
+    """A customer's own attributes, as their current version holds them."""
+
     customer_id: str
     name: str
     segment: str
-    location: Location
 
 
-@dataclass(frozen=True, order=True)
-class Product:
+class Product(NamedTuple):
     product_id: str
     name: str
     category: str
@@ -54,8 +64,7 @@ class Product:
     margin_percent: int
 
 
-@dataclass(frozen=True, order=True)
-class ProductLabel:
+class ProductLabel(NamedTuple):
     product_id: str
     name: str
     category: str
@@ -89,7 +98,7 @@ class ProductSales:
         list_price = self.sales / full_price_units
         margin = (self.profit / list_price + self.discounted_quantity) / self.quantity
         return Product(
-            **vars(label),
+            **label._asdict(),
             list_price_cents=int((list_price * 100).to_integral_value()),
             margin_percent=int((margin * 100).to_integral_value()),
         )
@@ -120,8 +129,10 @@ class ProfileCounts:
     # per order
     shipping: Counter[tuple[str, int]] = field(default_factory=Counter)  # (ship mode, days to ship)
     lines_per_order: Counter[int] = field(default_factory=Counter)
-    locations: Counter[Location] = field(default_factory=Counter)
-    customers: Counter[Customer] = field(default_factory=Counter)
+    # orders per (customer id, ship-to place)
+    customer_places: Counter[tuple[str, Location]] = field(default_factory=Counter)
+    # per customer id: their current attributes
+    customers: dict[str, Customer] = field(default_factory=dict)
     # per line
     product_sales: defaultdict[ProductLabel, ProductSales] = field(default_factory=lambda: defaultdict(ProductSales))
     quantities: Counter[int] = field(default_factory=Counter)
@@ -134,16 +145,30 @@ class ProfileCounts:
         products = self._products()
         if not products:
             raise StepError("reference data has no product with a positive price")
+        customer_places = self._customer_places()
+        customers, locations = Counter(), Counter()
+        for (customer, location), orders in customer_places.items():
+            customers[customer] += orders
+            locations[location] += orders
         return Profile(
             shipping=Distribution(self.shipping),
             lines_per_order=Distribution(self.lines_per_order),
-            locations=Distribution(self.locations),
-            customers=Distribution(self.customers),
-            segments=Distribution(Counter(customer.segment for customer in self.customers)),
+            customer_places=Distribution(customer_places),
+            customers=Distribution(customers),
+            locations=Distribution(locations),
+            segments=Distribution(Counter(customer.segment for customer in customers)),
             products=Distribution(products),
             discounted_products=Distribution(self._discounted(products)),
             quantities=Distribution(self.quantities),
         )
+
+    def _customer_places(self) -> Counter[tuple[Customer, Location]]:
+        places = Counter()
+        for (customer_id, location), orders in self.customer_places.items():
+            if customer_id not in self.customers:
+                raise StepError(f"reference data: customer {customer_id} has orders but no current version")
+            places[self.customers[customer_id], location] += orders
+        return places
 
     def _products(self) -> Counter[Product]:
         products = Counter()
@@ -169,8 +194,10 @@ class Profile:
     # per order
     shipping: Distribution[tuple[str, int]]  # (ship mode, ship date - order date in days)
     lines_per_order: Distribution[int]
-    locations: Distribution[Location]
-    customers: Distribution[Customer]  # at their current location
+    # existing customers and where they ship to: one draw picks both
+    customer_places: Distribution[tuple[Customer, Location]]
+    customers: Distribution[Customer]  # the sums over their places
+    locations: Distribution[Location]  # the sums over their customers: for new places
     segments: Distribution[str]  # per customer, for new customers
     # per line
     products: Distribution[Product]

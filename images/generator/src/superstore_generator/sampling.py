@@ -10,7 +10,9 @@ arm64)."""
 import math
 import random
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from functools import partial
 from itertools import chain, repeat
 from operator import rshift, sub
 
@@ -19,6 +21,8 @@ from operator import rshift, sub
 # a slot, 2**18 slots (512 KB) still stay in the CPU's cache.
 MIN_TABLE_BITS, MAX_TABLE_BITS = 16, 18
 SLOTS_PER_VALUE_BITS = 6
+# Slots hold positions in at most two bytes; more values are drawn by bisection.
+MAX_TABLE_VALUES = 1 << 16
 
 
 def random_ints(rng: random.Random, count: int, bits: int) -> Iterable[int]:
@@ -36,12 +40,22 @@ class DrawTable:
     slots, so every position's probability is exact to within one slot
     (2**-16 to 2**-18); one lighter than half a slot is never drawn. Slots
     hold positions in one or two bytes, so that the table stays in the CPU's
-    cache among the data the draws then index."""
+    cache among the data the draws then index.
+
+    Beyond 65,536 values (a warehouse that has taken in many batches of new
+    customers and places) a draw bisects the cumulative weights with a
+    32-bit random number instead (`table` is None): a few times slower, still
+    a loop in C, exact to 2**-32."""
 
     def __init__(self, cum_weights: Sequence[float]):
         values = len(cum_weights)
-        if not 0 < values <= 1 << 16:
-            raise ValueError(f"a draw table holds 1 to 65,536 values, not {values}")
+        if not values:
+            raise ValueError("a draw table needs at least one value")
+        if values > MAX_TABLE_VALUES:
+            self.bits, self.table = 32, None
+            self._bisect = partial(bisect_right, list(cum_weights), hi=values - 1)
+            self._scale = cum_weights[-1] / (1 << 32)
+            return
         self.bits = min(MAX_TABLE_BITS, max(MIN_TABLE_BITS, values.bit_length() + SLOTS_PER_VALUE_BITS))
         size, total = 1 << self.bits, cum_weights[-1]
         run_ends = [round(cum_weight * size / total) for cum_weight in cum_weights]
@@ -50,7 +64,12 @@ class DrawTable:
         self.table = array("B" if values <= 1 << 8 else "H", positions)
 
     def draw(self, rng: random.Random, count: int) -> list[int]:
+        if self.table is None:
+            return list(map(self._bisect, map(self._scale.__mul__, random_ints(rng, count, 32))))
         return list(map(self.table.__getitem__, random_ints(rng, count, self.bits)))
+
+    def draw_one(self, rng: random.Random) -> int:
+        return self.draw(rng, 1)[0]
 
 
 def random_hits(rng: random.Random, count: int, share: float) -> list[int]:

@@ -17,6 +17,8 @@ HEADER = (
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _QUOTE_OR_LINE_BREAK = re.compile(r'["\r\n]')
+US = "United States"
+ZIP_DIGITS = 5
 
 
 def csv_fields(values: Sequence[str]) -> str:
@@ -55,6 +57,17 @@ def parse_date(text: str) -> date:
     else:
         raise ValueError(f"unparseable date {text!r} (expected M/D/YYYY or YYYY-MM-DD)")
     return date(year, month, day)
+
+
+def published_postal_code(country: str, postal_code: str) -> str:
+    """The postal code as the star schema publishes it (dim_locations), and as
+    the generator writes it: a US ZIP code is 5 characters. The source lost
+    the leading zero of 438 New England and New Jersey codes (2149 for 02149,
+    while 05408 kept its own); restored like dbt's `us_zip_code`: lpad to 5
+    with '0'."""
+    if country == US and len(postal_code) < ZIP_DIGITS:
+        return postal_code.rjust(ZIP_DIGITS, "0")
+    return postal_code
 
 
 def format_ten_thousandths(value: int, min_places: int = 0) -> str:

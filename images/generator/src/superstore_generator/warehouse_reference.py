@@ -1,6 +1,7 @@
 """Reference data from the warehouse's published star schema. Only small
-aggregates travel (one row per product, customer, place, ship mode...), never
-the fact table; the SQL runs on PostgreSQL and Redshift alike."""
+aggregates travel (one row per product, customer, customer and ship-to place,
+ship mode...), never the fact table; the SQL runs on PostgreSQL and Redshift
+alike."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from superstore_common.step import StepError
 from superstore_generator.profile import Customer, Location, ProductLabel, ProductSales, Profile, ProfileCounts
 from superstore_generator.reference import ORDER_ID_PREFIX
 
-PUBLISHED_TABLES = ("fct_sales", "dim_customers", "dim_products", "dim_orders")
+PUBLISHED_TABLES = ("fct_sales", "dim_customers", "dim_locations", "dim_products", "dim_orders")
 
 # Date pairs, not date differences: date arithmetic differs between dialects.
 SHIP_MODES = """
@@ -43,25 +44,21 @@ from {schema}.fct_sales as f
 join {schema}.dim_products as p on p.product_key = f.product_key
 group by 1, 2, 3, 4"""
 
-# Orders are counted per customer id over all of the customer's versions; the
-# customer is placed where their current version lives.
+# A customer's own attributes: their current version (SCD2 on name, segment).
 CUSTOMERS = """
-with orders_per_customer as (
-    select c.customer_id, count(distinct f.order_key) as orders
-    from {schema}.fct_sales as f
-    join {schema}.dim_customers as c on c.customer_key = f.customer_key
-    group by 1
-)
-select c.customer_id, c.customer_name, c.segment, c.country, c.city, c.state, c.postal_code, c.region, o.orders
-from {schema}.dim_customers as c
-join orders_per_customer as o on o.customer_id = c.customer_id
-where c.is_current"""
+select customer_id, customer_name, segment
+from {schema}.dim_customers
+where is_current"""
 
-LOCATIONS = """
-select c.country, c.city, c.state, c.postal_code, c.region, count(distinct f.order_key)
+# Orders per customer id (over all of the customer's versions) and ship-to
+# place: where each customer ships to, and, summed, each customer's and each
+# place's orders (an order has one customer and one place).
+CUSTOMER_PLACES = """
+select c.customer_id, l.country, l.city, l.state, l.postal_code, l.region, count(distinct f.order_key)
 from {schema}.fct_sales as f
 join {schema}.dim_customers as c on c.customer_key = f.customer_key
-group by 1, 2, 3, 4, 5"""
+join {schema}.dim_locations as l on l.location_key = f.location_key
+group by 1, 2, 3, 4, 5, 6"""
 
 ORDER_IDS_LIKE = "select order_id from {schema}.dim_orders where order_id like %s"
 
@@ -108,11 +105,10 @@ class WarehouseReference:
             for product_id, name, category, sub_category, lines, sales, quantity, discounted, profit in run(PRODUCTS):
                 label = ProductLabel(product_id, name, category, sub_category)
                 counts.product_sales[label] = ProductSales(lines, sales, quantity, discounted, profit)
-            for *customer, country, city, state, postal_code, region, orders in run(CUSTOMERS):
-                location = Location(country, city, state, str(postal_code), region)
-                counts.customers[Customer(*customer, location)] += orders
-            for country, city, state, postal_code, region, orders in run(LOCATIONS):
-                counts.locations[Location(country, city, state, str(postal_code), region)] += orders
+            for customer_id, name, segment in run(CUSTOMERS):
+                counts.customers[customer_id] = Customer(customer_id, name, segment)
+            for customer_id, country, city, state, postal_code, region, orders in run(CUSTOMER_PLACES):
+                counts.customer_places[customer_id, Location(country, city, state, postal_code, region)] += orders
         return counts.to_profile()
 
     def _sql(self, query: str) -> sql.Composed:
