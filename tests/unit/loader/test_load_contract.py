@@ -536,6 +536,17 @@ def test_a_re_admission_alone_needs_no_objects(schemas, db, s3):
     assert db.transitions(load_id)[-2][:3] == ("rejected", "received", "carol")
 
 
+def test_an_empty_readmit_is_no_re_admission(schemas, db, s3):
+    """The DAG always passes the re-admission options, empty when its param is not set."""
+    obj, rows = good_object(s3, 3, "no-readmit.csv")
+
+    run = run_load(obj, args=("--readmit=", "--why=", "--by=airflow"))
+
+    assert run.returncode == 0, run.stderr
+    assert run.json["objects"] == [result_object(obj, "staged", len(rows))]
+    assert run_loader("load", "--objects", "[]", "--readmit=", "--why=", "--by=airflow").returncode == 1
+
+
 @pytest.mark.parametrize(
     "extra",
     [(), ("--why", "because"), ("--by", "alice"), ("--why", "  ", "--by", "alice"), ("--why", "because", "--by", "")],

@@ -55,13 +55,13 @@ def load(
         if not why.strip() or not by.strip():
             raise StepError("--readmit needs --why and --by: who admits the load again, and why")
         readmission = loading.Readmission(readmit, by.strip(), why.strip())
+    # A re-admission alone (the DAG's, no event waited for) comes with no objects.
+    announced = _parse_objects(objects, allow_none=readmission is not None)
     with open_warehouse(WarehouseSettings(), s3, lake) as warehouse:
         # Modules and clients live until the step exits: spare the garbage
         # collector walking them again during the load and once more at exit.
         gc.freeze()
-        result = loading.load(
-            _parse_objects(objects), encoding.value, s3=s3, warehouse=warehouse, lake=lake, readmit=readmission
-        )
+        result = loading.load(announced, encoding.value, s3=s3, warehouse=warehouse, lake=lake, readmit=readmission)
     write_result(result)
 
 
@@ -83,7 +83,8 @@ def _parse_objects(text: str, allow_none: bool = False) -> list[S3Object]:
         or not (items or allow_none)
         or not all(isinstance(i, dict) and all(isinstance(i.get(f), str) and i[f] for f in fields) for i in items)
     ):
-        raise StepError(f"--objects must be a non-empty JSON list of {{bucket, key, etag}}, got {text[:200]!r}")
+        what = "a JSON list" if allow_none else "a non-empty JSON list"
+        raise StepError(f"--objects must be {what} of {{bucket, key, etag}}, got {text[:200]!r}")
     return [S3Object(i["bucket"], i["key"], i["etag"].strip('"')) for i in items]
 
 

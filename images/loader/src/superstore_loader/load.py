@@ -142,15 +142,16 @@ def load_object(
         if readmit is not None and readmit.load_id == load.load_id and load.state is LoadState.REJECTED:
             load = ledger.readmit(load.load_id, by=readmit.by, why=readmit.why)
             log.info("%s: re-admitted by %s: %s", obj.uri, readmit.by, readmit.why)
-    if load.state is LoadState.PUBLISHED:
-        log.info("%s (etag %s): already published, skipping", obj.uri, obj.etag)
-        return Outcome(obj, "published", load)
-    if load.state is LoadState.REJECTED:
-        return Outcome(obj, "rejected", load, f"{obj.name} was rejected before, not loading it again: {load.reason}")
+    if (settled := _settled(obj, load)) is not None:
+        return settled
     try:
         with warehouse.transaction():
             ledger.lock()
-            load = ledger.get(load.load_id)  # a run at the same time may have staged it meanwhile
+            # A run at the same time may have staged it meanwhile, or even
+            # published or rejected it: then there is nothing left to do.
+            load = ledger.get(load.load_id)
+            if (settled := _settled(obj, load)) is not None:
+                return settled
             if load.in_raw:
                 log.info("%s: its rows are in the raw layer already (%s), not copying them again", obj.uri, load.state)
                 (load,) = ledger.move([load.load_id], LoadState.STAGED, by=ACTOR)
@@ -168,6 +169,16 @@ def load_object(
     except BaseException as error:  # the warehouse, S3, a signal: the load stays retryable
         _record_failure(warehouse, load, f"{type(error).__name__}: {_first_line(error)}")
         raise
+
+
+def _settled(obj: S3Object, load: Load) -> Outcome | None:
+    """The outcome of a load that is finished: published (skipped) or rejected (refused)."""
+    if load.state is LoadState.PUBLISHED:
+        log.info("%s (etag %s): already published, skipping", obj.uri, obj.etag)
+        return Outcome(obj, "published", load)
+    if load.state is LoadState.REJECTED:
+        return Outcome(obj, "rejected", load, f"{obj.name} was rejected before, not loading it again: {load.reason}")
+    return None
 
 
 def _record_failure(warehouse: Warehouse, load: Load, reason: str) -> None:

@@ -19,7 +19,8 @@ def not_found(error: ClientError) -> bool:
 
 
 class ObjectChanged(StepError):
-    """The object at the key is no longer the version its event announced."""
+    """The object at the key is no longer the version its event announced
+    (another version, or none)."""
 
 
 def head(s3, announced: S3Object) -> S3Object:
@@ -29,7 +30,11 @@ def head(s3, announced: S3Object) -> S3Object:
         response = s3.head_object(Bucket=announced.bucket, Key=announced.key)
     except ClientError as error:
         if not_found(error):
-            raise StepError(f"{announced.uri}: no such object (deleted since its event?)") from None
+            # Per object, like a new version: it must not hold back the others.
+            raise ObjectChanged(
+                f"{announced.uri}: no such object (ETag {announced.etag} announced, deleted since its event?):"
+                " not loading it"
+            ) from None
         raise
     etag = response["ETag"].strip('"')
     if etag != announced.etag:
