@@ -15,11 +15,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
-from kubernetes.client import models as k8s
 
 from superstore_orchestration import config
 from superstore_orchestration.steps import CONFIG_ENV, LOCAL_AWS_ENV, SECRET_ENV, Step
@@ -81,19 +78,24 @@ class LocalStepOperator(BaseOperator):
             return json.loads(result_path.read_text()) if result_path.exists() else None
 
 
-class DockerStepOperator(DockerOperator):
-    """DockerOperator that returns the step's JSON result file as the XCom."""
-
-    pickling_library = json  # the result file is JSON, not a pickle
-
-
 def _local(step: Step, **kwargs) -> BaseOperator:
     return LocalStepOperator(
         task_id=step.task_id, image=step.image, entrypoint=step.entrypoint, arguments=list(step.arguments), **kwargs
     )
 
 
+# The docker and kubernetes runners import their operator when used: each
+# takes seconds to import, and a DAG file must parse fast.
+
+
 def _docker(step: Step, **kwargs) -> BaseOperator:
+    from airflow.providers.docker.operators.docker import DockerOperator
+
+    class DockerStepOperator(DockerOperator):
+        """DockerOperator that returns the step's JSON result file as the XCom."""
+
+        pickling_library = json  # the result file is JSON, not a pickle
+
     cfg = config.pipeline()
     return DockerStepOperator(
         task_id=step.task_id,
@@ -112,6 +114,9 @@ def _docker(step: Step, **kwargs) -> BaseOperator:
 
 
 def _kubernetes(step: Step, **kwargs) -> BaseOperator:
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from kubernetes.client import models as k8s
+
     cfg = config.pipeline()
     return KubernetesPodOperator(
         task_id=step.task_id,

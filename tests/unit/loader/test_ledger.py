@@ -238,10 +238,11 @@ def test_the_ddl_per_dialect():
         assert f"reason varchar({REASON_MAX_BYTES})" in loads and f"reason varchar({REASON_MAX_BYTES})" in transitions
         assert transitions.startswith('create table if not exists "raw".load_transitions (')
         assert "changed_by varchar(256) not null" in transitions
-    assert "updated_at timestamp not null default now()" in postgres[0]
+    # clock time: the transitions of one transaction keep their order
+    assert "updated_at timestamp not null default clock_timestamp()" in postgres[0]
     assert "updated_at timestamp not null default getdate()" in redshift[0]
     assert "changed_at timestamp not null default getdate()" in redshift[1]
-    assert [s.replace("getdate()", "now()") for s in redshift] == [
+    assert [s.replace("getdate()", "clock_timestamp()") for s in redshift] == [
         postgres[0].replace(f" check (state in ({states}))", ""),
         postgres[1],
     ]  # the only differences

@@ -284,7 +284,10 @@ def test_a_rejected_load_is_refused_next_time(schemas, db, s3):
     run = run_load(obj)
 
     assert (run.returncode, run.json) == (1, None)
-    assert run.error_lines == [f"error: s3://{BUCKET}/{obj['key']} was rejected before, not loading it again: {reason}"]
+    assert run.error_lines == [
+        f"error: s3://{BUCKET}/{obj['key']} was rejected before, not loading it again"
+        f" (admit it again with --readmit={load_id_of(obj)}): {reason}"
+    ]
     assert len(db.transitions(load_id_of(obj))) == 2  # received, rejected: nothing since
     assert db.raw_rows(load_id_of(obj)) == 0
 

@@ -168,7 +168,8 @@ def test_a_load_another_run_finished_meanwhile_is_left_as_it_is(schemas, db, s3,
     outcome, _ = result["objects"]
     assert outcome["status"] == status and result["load_ids"] == [load_id_of(other)]
     if status == "rejected":  # refused, as any rejected load
-        assert result["errors"] == [f"s3://{obj['bucket']}/{obj['key']} was rejected before, not loading it again:"
+        assert result["errors"] == [f"s3://{obj['bucket']}/{obj['key']} was rejected before, not loading it again"
+                                    f" (admit it again with --readmit={load_id_of(obj)}):"
                                     " the other run's verdict"]  # fmt: skip
     assert db.load(load_id)["state"] == status
     assert db.transitions(load_id)[-1][1] == status  # nothing recorded after the other run's verdict

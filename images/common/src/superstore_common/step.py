@@ -52,7 +52,7 @@ def run(app: typer.Typer) -> None:
         print("error: aborted", file=sys.stderr)
         sys.exit(130)
     except StepError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:  # unexpected: still one line, details at debug level
         log.debug("unexpected failure", exc_info=True)

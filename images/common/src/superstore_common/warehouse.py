@@ -28,7 +28,10 @@ class Dialect:
     check_constraints: bool  # Redshift accepts no CHECK constraints
 
 
-POSTGRES = Dialect("postgres", "now()", "lock table {table} in share row exclusive mode", check_constraints=True)
+# clock_timestamp(), not now(): the transitions of one transaction keep their order.
+POSTGRES = Dialect(
+    "postgres", "clock_timestamp()", "lock table {table} in share row exclusive mode", check_constraints=True
+)
 REDSHIFT = Dialect("redshift", "getdate()", "lock {table}", check_constraints=False)
 
 

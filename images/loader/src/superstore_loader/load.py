@@ -77,6 +77,7 @@ class Outcome:
     status: str  # staged (to audit and publish) | published (skipped) | rejected | changed (since its event)
     load: Load | None = None
     error: str | None = None
+    before: bool = False  # rejected by an earlier run: its rows are not counted again
 
     def as_dict(self) -> dict:
         load = self.load
@@ -85,7 +86,7 @@ class Outcome:
             "load_id": self.obj.load_id,
             "status": self.status,
             "rows": load.raw_rows if load and load.raw_rows is not None else 0,
-            "rejected_rows": load.rejected_rows if load and load.rejected_rows else 0,
+            "rejected_rows": load.rejected_rows if load and load.rejected_rows and not self.before else 0,
             **({"error": self.error} if self.error else {}),
         }
 
@@ -177,7 +178,11 @@ def _settled(obj: S3Object, load: Load) -> Outcome | None:
         log.info("%s (etag %s): already published, skipping", obj.uri, obj.etag)
         return Outcome(obj, "published", load)
     if load.state is LoadState.REJECTED:
-        return Outcome(obj, "rejected", load, f"{obj.name} was rejected before, not loading it again: {load.reason}")
+        message = (
+            f"{obj.name} was rejected before, not loading it again"
+            f" (admit it again with --readmit={load.load_id}): {load.reason}"
+        )
+        return Outcome(obj, "rejected", load, message, before=True)
     return None
 
 
