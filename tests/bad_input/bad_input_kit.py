@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import boto3
 import psycopg
@@ -31,6 +32,7 @@ SETTINGS = {
     "WAREHOUSE_OPS_SCHEMA": "bad_input_ops",
     "RAW_BUCKET": f"bad-input-{SESSION}",
     "INCOMING_PREFIX": "incoming/",
+    "REJECTED_PREFIX": "rejected/",
     "LOG_LEVEL": "INFO",
 }
 BUCKET = SETTINGS["RAW_BUCKET"]
@@ -182,10 +184,12 @@ def header() -> list[str]:
     return next(csv.reader([good_lines()[0].decode("utf-8-sig")]))
 
 
-def rows(count: int, start: int = 0) -> list[list[str]]:
-    """Rows of the good file (fresh lists: cases change them)."""
+def rows(count: int, start: int = 0, ascii: bool = False) -> list[list[str]]:
+    """Rows of the good file (fresh lists: cases change them); ascii: only
+    rows without a non-ASCII character (for cases about encodings)."""
     text = b"".join(good_lines()[1:]).decode("utf-8")
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""))][start : start + count]
+    found = [list(row) for row in csv.reader(io.StringIO(text, newline="")) if not ascii or "".join(row).isascii()]
+    return found[start : start + count]
 
 
 def to_csv(head: list[str], body: list[list[str]]) -> bytes:
@@ -198,3 +202,136 @@ def to_csv(head: list[str], body: list[list[str]]) -> bytes:
 
 def column(name: str) -> int:
     return header().index(name)
+
+
+# --- a case: one object put in S3 and loaded, and what it must leave behind
+
+
+def message_of(key: str, where: str, reason: str, rejected: int = 1) -> str:
+    """The loader's one-line rejection, as the ledger keeps it (stderr adds `error: `)."""
+    rows = f"{rejected} row{'s' if rejected != 1 else ''} rejected"
+    return f"s3://{BUCKET}/{key} {where}: {reason} ({rows}, see s3://{BUCKET}/{rejects_key(key)})"
+
+
+def where(line: int, column: str | None) -> str:
+    return f'line {line}, column "{column}"' if column else f"line {line}"
+
+
+@dataclass
+class Case:
+    obj: dict[str, str]
+    run: StepRun
+    raw_before: int
+    published: dict[str, tuple]
+
+    @property
+    def key(self) -> str:
+        return self.obj["key"]
+
+    @property
+    def load(self) -> dict | None:
+        return ledger(self.obj)
+
+    def assert_published_unchanged(self) -> None:
+        assert published_checksums() == self.published
+
+    def assert_nothing_loaded(self) -> None:
+        """No partial load: the raw layer is as it was, the published tables too."""
+        assert raw_total() == self.raw_before
+        self.assert_published_unchanged()
+
+    def assert_rejected(
+        self, line: int, column: str | None, reason: str, *, rejected: int = 1, source_rows: int | None = None
+    ) -> list[list[str]]:
+        """Exit 1, exactly one line on stderr naming file, line and column;
+        the ledger says rejected with that line as the reason; nothing in the
+        raw layer; the rejected rows in S3 (returned without their header)."""
+        message = message_of(self.key, where(line, column), reason, rejected)
+        assert self.run.returncode == 1, self.run.stderr
+        assert self.run.error_lines == [f"error: {message}"], self.run.stderr
+        assert self.run.result is None  # nothing could be loaded: no result
+        load = self.load
+        assert (load["state"], load["reason"], load["raw_rows"], load["rejected_rows"]) == (
+            "rejected",
+            message,
+            None,
+            rejected,
+        )
+        if source_rows is not None:
+            assert load["source_rows"] == source_rows
+        assert raw_rows(load["load_id"]) == 0
+        self.assert_nothing_loaded()
+        file = rejected_rows(self.key)
+        assert file is not None, f"no {rejects_key(self.key)}"
+        assert file[0][:3] == ["line", "column", "reason"]
+        assert file[1][:3] == [str(line), column or "", reason]
+        return file[1:]
+
+    def assert_staged(self, rows: int) -> list[dict]:
+        """Exit 0, no error; every row in the raw layer under its load id
+        (returned by line); not published."""
+        assert self.run.returncode == 0, self.run.stderr
+        assert self.run.error_lines == [], self.run.stderr
+        (result,) = self.run.result["objects"]
+        assert (result["status"], result["rows"], result["rejected_rows"], result["key"]) == (
+            "staged",
+            rows,
+            0,
+            self.key,
+        )
+        load = self.load
+        assert (load["state"], load["source_rows"], load["raw_rows"], load["reason"]) == ("staged", rows, rows, None)
+        assert raw_total() == self.raw_before + rows
+        assert rejected_rows(self.key) is None
+        self.assert_published_unchanged()
+        return raw_of(load["load_id"])
+
+
+RAW_COLUMNS = "_source_line, row_id, order_id, order_date, ship_date, customer_name, product_name, sales, quantity"
+
+
+def raw_of(load_id: str) -> list[dict]:
+    """A load's raw rows (some columns), by line."""
+    with connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        sql = f'select {RAW_COLUMNS} from "{RAW}".order_lines where _load_id = %s order by _source_line'
+        return cursor.execute(sql, (load_id,)).fetchall()
+
+
+@dataclass
+class Cases:
+    published: dict[str, tuple]
+
+    def load(self, name: str, body: bytes, key: str | None = None, via_event: bool = False) -> Case:
+        """Put the file at `key` (else a key of its own) and load it; via_event:
+        as the incremental DAG would, from the S3 event's record (URL-encoded key)."""
+        before = raw_total()
+        obj = put(key or case_key(name), body)
+        if via_event:
+            (announced,) = event_objects(obj)
+            assert announced == obj  # the event decodes to exactly the stored key
+        return Case(obj, load(obj), before, self.published)
+
+
+def s3_record(obj: dict[str, str], name: str = "ObjectCreated:Put") -> dict:
+    """An S3 notification record as S3 writes it: the key URL-encoded (a space as '+', '+' as %2B)."""
+    return {
+        "eventName": name,
+        "s3": {"bucket": {"name": obj["bucket"]}, "object": {"key": quote_plus(obj["key"]), "eTag": obj["etag"]}},
+    }
+
+
+def sqs_message(message_id: str, body: dict | str) -> dict:
+    return {
+        "MessageId": message_id,
+        "ReceiptHandle": f"receipt-{message_id}",
+        "Body": body if isinstance(body, str) else json.dumps(body),
+    }
+
+
+def event_objects(obj: dict[str, str]) -> list[dict]:
+    """The objects take_batch hands the loader for this object's S3 event."""
+    from superstore_orchestration.events import parse_messages
+
+    batch = parse_messages([sqs_message("m1", {"Records": [s3_record(obj)]})], BUCKET, SETTINGS["INCOMING_PREFIX"])
+    assert batch.rejected == []
+    return batch.as_xcom()["objects"]
