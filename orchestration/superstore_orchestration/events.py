@@ -66,14 +66,22 @@ def _records(body: str) -> list[dict] | None:
     return records
 
 
-def _object(record: dict, bucket: str, prefix: str) -> S3Object:
+def _object(record, bucket: str, prefix: str) -> S3Object:
+    if not isinstance(record, dict):
+        raise UnusableMessage(f"an S3 record is not a JSON object: {json.dumps(record)[:80]}")
     try:
         name = record["eventName"]
         record_bucket = record["s3"]["bucket"]["name"]
-        key = unquote_plus(record["s3"]["object"]["key"])  # S3 encodes a space as '+'
-        etag = record["s3"]["object"].get("eTag", "")
-    except (KeyError, TypeError) as exc:
-        raise UnusableMessage(f"malformed S3 record (missing {exc})") from None
+        raw_key = record["s3"]["object"]["key"]
+        etag = record["s3"]["object"]["eTag"]
+    except KeyError as missing:
+        raise UnusableMessage(f"malformed S3 record: no {missing.args[0]!r}") from None
+    except TypeError:
+        raise UnusableMessage("malformed S3 record: s3, bucket or object is not a JSON object") from None
+    for what, value in (("eventName", name), ("bucket name", record_bucket), ("key", raw_key), ("eTag", etag)):
+        if not isinstance(value, str) or not value:
+            raise UnusableMessage(f"malformed S3 record: {what} is {json.dumps(value)}, not a non-empty string")
+    key = unquote_plus(raw_key)  # S3 encodes a space as '+'
     if not name.startswith("ObjectCreated:"):
         raise UnusableMessage(f"unexpected event {name}")
     if record_bucket != bucket:

@@ -143,5 +143,7 @@ def _first_lines(columns: list[pa.Array], breaks: int, terminated: bool, first_l
         inside = pc.sum(in_values).as_py()
         if breaks != row_ends + inside:  # e.g. a block cut inside a quoted value
             raise Declined("line breaks that end no row")
+        if inside:  # Arrow also accepts a stray quote closed lines later: let the strict csv module judge
+            raise Declined("values spanning lines")
         steps = pc.add(in_values.cast(pa.int64()), 1)
     return pc.subtract(pc.cumulative_sum(steps, start=first_line), steps), inside

@@ -17,6 +17,7 @@ the warehouse takes the previous ones.
 
 import decimal
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,7 +33,7 @@ from superstore_loader import fast_path
 from superstore_loader.columns import PROFIT, SALES, SOURCE_COLUMNS
 from superstore_loader.read_ahead import read_ahead
 from superstore_loader.rejects import Rejects
-from superstore_loader.s3objects import ObjectChanged, head, open_bytes, open_text
+from superstore_loader.s3objects import ObjectChanged, first_bytes, head, open_bytes, open_text
 from superstore_loader.validation import Chunk, Validation
 from superstore_loader.warehouse import Warehouse
 
@@ -213,14 +214,37 @@ def _record_rejection(
     return message, load
 
 
+# Files that are not CSV text, known by their first bytes: named as such
+# rather than read as text whose "header" is missing every column.
+FOREIGN_FORMATS = (
+    (b"\x1f\x8b", "a gzip-compressed file, not CSV text (decompress it first)"),
+    (b"PK\x03\x04", "a zip archive (or an Excel workbook), not CSV text"),
+    (b"BZh", "a bzip2-compressed file, not CSV text (decompress it first)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file, not CSV text (decompress it first)"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file, not CSV text (decompress it first)"),
+    (b"PAR1", "a Parquet file, not CSV text"),
+    (b"\xff\xfe", "UTF-16 (little-endian byte order mark): save it as UTF-8"),
+    (b"\xfe\xff", "UTF-16 (big-endian byte order mark): save it as UTF-8"),
+)
+SNIFF_BYTES = 512
+# A multi-byte UTF-8 sequence: text with one is UTF-8 (bad bytes in it are
+# errors), text with none but non-UTF-8 bytes is taken for Windows-1252.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def stage_object(obj: S3Object, encodings: tuple[str, ...], *, s3, warehouse: Warehouse) -> StagedObject:
-    """Stream one object into staging; restart in the next encoding when its
-    bytes turn out not to be in this one."""
+    """Stream one object into the raw layer; restart in the next encoding
+    when its bytes turn out not to be in this one."""
+    _refuse_foreign_format(obj, s3)
     for encoding in encodings:
         try:
             return _stage_in(obj, encoding, s3=s3, warehouse=warehouse)
         except UnicodeDecodeError as error:
             log.info("%s is not %s (%s)", obj.uri, ENCODING_NAMES[encoding], error.reason)
+            if encoding == "utf-8-sig" and len(encodings) > 1 and _has_utf8_sequences(obj, s3):
+                # UTF-8 with a few bad bytes, not Windows-1252: reading it so
+                # would alter every other non-ASCII character. Reject their rows.
+                raise _check_every_row(obj, encoding, "surrogateescape", s3) from None
         except warehouse.data_errors as error:
             log.warning("%s: the warehouse refused a value (%s); checking every row", obj.uri, _first_line(error))
             rejected = _check_every_row(obj, encoding, "strict", s3)
@@ -230,6 +254,27 @@ def stage_object(obj: S3Object, encodings: tuple[str, ...], *, s3, warehouse: Wa
     # No encoding decodes every byte: read once more keeping bad bytes (as
     # surrogates) to reject exactly the rows that hold them.
     raise _check_every_row(obj, encodings[-1], "surrogateescape", s3, tried=encodings)
+
+
+def _refuse_foreign_format(obj: S3Object, s3) -> None:
+    head = first_bytes(s3, obj, SNIFF_BYTES)
+    what = next((name for magic, name in FOREIGN_FORMATS if head.startswith(magic)), None)
+    if what is None and head.count(b"\x00") > len(head) // 4:  # text has none (one is a bad value)
+        what = "binary data (NUL bytes), not CSV text; UTF-16 or UTF-32 text must be saved as UTF-8"
+    if what is not None:
+        rejects = Rejects()
+        rejects.add_file(1, f"{what}")
+        raise ObjectRejected(obj, rejects, 0)
+
+
+def _has_utf8_sequences(obj: S3Object, s3) -> bool:
+    with open_bytes(s3, obj) as body:
+        tail = b""
+        while block := body.read(1 << 20):
+            if _UTF8_SEQUENCE.search(tail + block):
+                return True
+            tail = block[-3:]
+    return False
 
 
 def _stage_in(obj: S3Object, encoding: str, *, s3, warehouse: Warehouse) -> StagedObject:

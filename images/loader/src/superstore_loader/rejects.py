@@ -33,7 +33,14 @@ class Rejects:
     def __bool__(self) -> bool:
         return self.first is not None
 
-    def add(self, reject: Reject) -> None:
+    def add_file(self, line: int, reason: str) -> None:
+        """The object as a whole is refused (not CSV text, no rows): no row to count."""
+        self.whole_file = True
+        self.add(Reject(line, "", reason, []), counts=False)
+
+    whole_file = False
+
+    def add(self, reject: Reject, counts: bool = True) -> None:
         if self.first is None:
             # On disk, not in memory: a wholly wrong file rejects every row.
             self._file = tempfile.TemporaryFile()
@@ -41,7 +48,7 @@ class Rejects:
             self._csv = csv.writer(self._text)
             self._csv.writerow(["line", "column", "reason", *map(printable, self.header)])
             self.first = reject
-        if reject.line != self._last_line:  # a bad header can be rejected for several reasons
+        if counts and reject.line != self._last_line:  # a bad header can be rejected for several reasons
             self.rows += 1
             self._last_line = reject.line
         self._csv.writerow(
@@ -60,5 +67,5 @@ class Rejects:
     def message(self, source_uri: str, rejects_uri: str) -> str:
         first = self.first
         where = f'line {first.line}, column "{printable(first.column)}"' if first.column else f"line {first.line}"
-        rows = f"{self.rows} row{'s' if self.rows != 1 else ''} rejected"
+        rows = "file rejected" if self.whole_file else f"{self.rows} row{'s' if self.rows != 1 else ''} rejected"
         return f"{source_uri} {where}: {printable(first.reason)} ({rows}, see {rejects_uri})"

@@ -65,3 +65,9 @@ def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextI
     """The object's body decoded as it streams in."""
     # newline="": the csv module handles CRLF and line breaks inside quoted fields itself.
     return io.TextIOWrapper(open_bytes(s3, obj), encoding=encoding, errors=errors, newline="")
+
+
+def first_bytes(s3, obj: S3Object, count: int) -> bytes:
+    """The object's first bytes (a ranged GET of that exact version)."""
+    response = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"', Range=f"bytes=0-{count - 1}")
+    return response["Body"].read()

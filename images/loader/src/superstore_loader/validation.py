@@ -72,16 +72,20 @@ class Validation:
         self.source_rows = 0
 
     def chunks(self, text: TextIO) -> Iterator[Chunk]:
-        reader = csv.reader(text)
+        # strict: a quote that opens a field must close it where the field
+        # ends; a lenient reader would silently merge the lines in between.
+        reader = csv.reader(text, strict=True)
+        rows = _RowsOf(reader)
         try:
-            yield from self._chunks(reader)
-        except csv.Error as error:  # e.g. a field over the csv module's size limit
-            self.rejects.add(Reject(reader.line_num, "", f"malformed CSV: {error}", []))
+            yield from self._chunks(reader, rows)
+        except csv.Error as error:  # a bad quote, a field over the csv module's size limit
+            hint = _CSV_HINTS.get(str(error), "")
+            self.rejects.add(Reject(rows.start, "", f"malformed CSV: {error}{hint}", []))
 
-    def _chunks(self, reader) -> Iterator[Chunk]:
-        header = next(reader, None)
+    def _chunks(self, reader, rows: Iterator[list[str]]) -> Iterator[Chunk]:
+        header = next(rows, None)
         if header is None:
-            self.rejects.add(Reject(HEADER_LINE, SOURCE_COLUMNS[0].source, "empty file: no header row", []))
+            self.rejects.add_file(HEADER_LINE, "empty file: no header row")
             return
         self.rejects.header = header
         layout = Layout(header)
@@ -89,13 +93,13 @@ class Validation:
             for column, reason in problems:
                 self.rejects.add(Reject(HEADER_LINE, column, reason, header))
             return
-        for rows, lines in _row_chunks(reader):
-            self.source_rows += len(rows)
-            chunk = self._validate(layout, rows, lines)
+        for chunk_rows, lines in _row_chunks(reader, rows):
+            self.source_rows += len(chunk_rows)
+            chunk = self._validate(layout, chunk_rows, lines)
             if not self.rejects:
                 yield chunk
         if self.source_rows == 0:
-            self.rejects.add(Reject(HEADER_LINE + 1, SOURCE_COLUMNS[0].source, "no data rows after the header", []))
+            self.rejects.add_file(HEADER_LINE + 1, "no data rows after the header")
 
     def _validate(self, layout: Layout, rows: list[list[str]], lines: Sequence[int]) -> Chunk:
         if not self.exact and set(map(len, rows)) == {len(layout.header)}:
@@ -136,17 +140,38 @@ class _RowRejected(Exception):
         self.column, self.reason = column, reason
 
 
-def _row_chunks(reader) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
+_CSV_HINTS = {
+    "',' expected after '\"'": " (a quoted field must end with its closing quote; a quote inside it is doubled)",
+    "unexpected end of data": " (a quoted field is never closed)",
+}
+
+
+class _RowsOf:
+    """The reader's rows, remembering the line the row being read starts on."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.start = 1
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        self.start = self.reader.line_num + 1
+        return next(self.reader)
+
+
+def _row_chunks(reader, rows: Iterator[list[str]]) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
     """Chunks of non-blank rows with the line each row starts on."""
     last_line = reader.line_num
-    while rows := list(islice(reader, CHUNK_ROWS)):
-        if reader.line_num - last_line == len(rows) and [] not in rows:
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        if reader.line_num - last_line == len(chunk) and [] not in chunk:
             lines = range(last_line + 1, reader.line_num + 1)  # one line per row: the usual case
         else:
-            rows, lines = _locate_rows(rows, last_line)
+            chunk, lines = _locate_rows(chunk, last_line)
         last_line = reader.line_num
-        if rows:
-            yield rows, lines
+        if chunk:
+            yield chunk, lines
 
 
 def _locate_rows(rows: list[list[str]], last_line: int) -> tuple[list[list[str]], list[int]]:
