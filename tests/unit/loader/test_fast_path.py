@@ -194,3 +194,16 @@ def test_random_hard_files_load_as_on_the_exact_path_or_are_declined(monkeypatch
         assert rows_loaded == exact(data), data
         loaded += 1
     assert loaded > 50  # the comparison ran on files with hard values, not only on declined ones
+
+
+def test_a_stray_quote_closed_lines_later_is_declined_and_rejected_by_the_exact_path():
+    """Arrow reads `"Stray` ... `"Quoted"` as one value spanning the lines; it must not load as such."""
+    rows = some_rows()
+    rows[1][PRODUCT_NAME], rows[2][PRODUCT_NAME] = "MARK1", "MARK2"  # lines 3 and 4
+    data = to_csv(HEADER, rows).encode().replace(b"MARK1", b'"Stray quote').replace(b"MARK2", b'"Quoted" name')
+
+    with pytest.raises(fast_path.Declined):
+        fast(data)
+    validation = Validation(Rejects())
+    list(validation.chunks(io.StringIO(data.decode(), newline="")))
+    assert validation.rejects.first.line == 3 and "malformed CSV" in validation.rejects.first.reason

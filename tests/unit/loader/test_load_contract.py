@@ -35,9 +35,11 @@ from superstore_loader.columns import SOURCE_COLUMNS, Date, Integer, Number, Tex
 TEXT_COLUMNS = {c.name for c in SOURCE_COLUMNS if isinstance(c.kind, Text)}
 DATA_COLUMNS = ", ".join(c.name for c in SOURCE_COLUMNS)
 PRODUCT_NAME, POSTAL_CODE, CUSTOMER_NAME = 16, 11, 6  # columns of the source file
+# A row: `line N, column "X": reason (N rows rejected, ...)`; the whole file
+# (not CSV text, no rows): `line N: reason (file rejected, ...)`.
 ERROR = re.compile(
-    r'(?:error: )?s3://(?P<bucket>[^/]+)/(?P<key>\S+) line (?P<line>\d+), column "(?P<column>[^"]*)": (?P<reason>.*) '
-    r"\((?P<rows>\d+) rows? rejected, see s3://(?P<rejects>\S+)\)$"
+    r'(?:error: )?s3://(?P<bucket>[^/]+)/(?P<key>\S+) line (?P<line>\d+)(?:, column "(?P<column>[^"]*)")?: (?P<reason>.*) '
+    r"\((?:(?P<rows>\d+) rows? rejected|file rejected), see s3://(?P<rejects>\S+)\)$"
 )
 RECEIVED = (None, "received", LOADER_ACTOR, None)
 STAGED = ("received", "staged", LOADER_ACTOR, None)
@@ -224,7 +226,7 @@ def _missing_column():
 
 
 def _empty_file():
-    return b"", (1, "Row ID", "empty file", 1)
+    return b"", (1, "", "empty file: no header row", 0)
 
 
 def _undecodable_bytes():
@@ -232,7 +234,9 @@ def _undecodable_bytes():
     header, rows = small_file()
     rows[7][16] = "Eldon BYTE Base"  # line 9
     body = to_csv(header, rows).encode().replace(b"BYTE", b"\x81")
-    return body, (9, "Product Name", "undecodable bytes 81 (not UTF-8 or Windows-1252)", 1)
+    # A file with UTF-8 text elsewhere is UTF-8: its bad byte is not read as Windows-1252.
+    utf_8 = any(not field.isascii() for row in rows for field in row)
+    return body, (9, "Product Name", f"undecodable bytes 81 (not UTF-8{'' if utf_8 else ' or Windows-1252'})", 1)
 
 
 def _nul_character():
@@ -258,9 +262,14 @@ def test_a_bad_object_is_rejected_with_one_line_naming_file_line_and_column(sche
     assert len(run.error_lines) == 1, run.stderr
     error = ERROR.match(run.error_lines[0])
     assert error and run.error_lines[0].startswith("error: "), run.error_lines[0]
-    assert (error["bucket"], error["key"], int(error["line"]), error["column"]) == (BUCKET, obj["key"], line, column)
+    assert (error["bucket"], error["key"], int(error["line"]), error["column"] or "") == (
+        BUCKET,
+        obj["key"],
+        line,
+        column,
+    )
     assert error["reason"].startswith(reason)
-    assert int(error["rows"]) == rejected_rows
+    assert int(error["rows"] or 0) == rejected_rows
     assert error["rejects"] == f"{BUCKET}/rejected/{obj['key']}.rejected.csv"
     assert db.snapshot() == before, "a rejected load must leave the raw layer as it was"
 
@@ -268,7 +277,7 @@ def test_a_bad_object_is_rejected_with_one_line_naming_file_line_and_column(sche
     rejects = list(csv.reader(io.StringIO(rejects_file)))
     assert rejects[0][:3] == ["line", "column", "reason"]
     assert rejects[1][:2] == [str(line), column] and rejects[1][2].startswith(reason)
-    assert len({r[0] for r in rejects[1:]}) == rejected_rows
+    assert len({r[0] for r in rejects[1:]}) == max(rejected_rows, 1)  # a whole file: its one reason
 
     load = db.load(load_id_of(obj))
     assert (load["state"], load["raw_rows"], load["rejected_rows"]) == ("rejected", None, rejected_rows)

@@ -10,6 +10,7 @@ cannot parse, a blank line, a header that differs from the contract.
 """
 
 import csv
+import io
 from collections.abc import Iterator
 from functools import reduce
 from itertools import chain
@@ -104,6 +105,8 @@ class _BlockParser:
             raise Declined("a value fails its column check")
         breaks = _line_breaks(block)
         lines, breaks_in_values = _first_lines(in_file, breaks, block.endswith((b"\n", b"\r")), first_line)
+        if breaks_in_values:
+            _check_quoting(block)
         plain = not breaks_in_values and b"\\" not in block and b"\t" not in block
         return Chunk(columns, lines, plain), first_line + breaks
 
@@ -120,6 +123,17 @@ class _BlockParser:
             block.decode("utf-8")  # not UTF-8 at all: raise UnicodeDecodeError, as the exact path would
             raise Declined("Arrow cannot parse a block") from None  # its message quotes data: not logged
         return [column.chunk(0) for column in table.combine_chunks().columns]
+
+
+def _check_quoting(block: bytes) -> None:
+    """Arrow reads a stray quote closed lines later as one value spanning
+    them; the csv module in strict mode refuses it. Only blocks with values
+    spanning lines can hide one, and only those pay for the second parse."""
+    try:
+        for _ in csv.reader(io.StringIO(block.decode("utf-8"), newline=""), strict=True):
+            pass
+    except csv.Error:
+        raise Declined("malformed quoting") from None
 
 
 def _line_breaks(block: bytes) -> int:
@@ -143,7 +157,5 @@ def _first_lines(columns: list[pa.Array], breaks: int, terminated: bool, first_l
         inside = pc.sum(in_values).as_py()
         if breaks != row_ends + inside:  # e.g. a block cut inside a quoted value
             raise Declined("line breaks that end no row")
-        if inside:  # Arrow also accepts a stray quote closed lines later: let the strict csv module judge
-            raise Declined("values spanning lines")
         steps = pc.add(in_values.cast(pa.int64()), 1)
     return pc.subtract(pc.cumulative_sum(steps, start=first_line), steps), inside

@@ -69,5 +69,10 @@ def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextI
 
 def first_bytes(s3, obj: S3Object, count: int) -> bytes:
     """The object's first bytes (a ranged GET of that exact version)."""
-    response = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"', Range=f"bytes=0-{count - 1}")
+    try:
+        response = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"', Range=f"bytes=0-{count - 1}")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
+            return b""
+        raise
     return response["Body"].read()
