@@ -88,9 +88,10 @@ select
     cast(to_char(lines.order_date, 'YYYYMMDD') as integer) as order_date_key,
     cast(to_char(lines.ship_date, 'YYYYMMDD') as integer) as ship_date_key,
     lines.sales, lines.quantity, lines.discount, lines.profit, lines.load_id,
-    cast(now() as timestamp) as loaded_at
+    loads.published_at as loaded_at
 from stg_orders as lines
-join customer_versions as versions on versions.order_id = lines.order_id;
+join customer_versions as versions on versions.order_id = lines.order_id
+left join raw.loads as loads on loads.load_id = lines.load_id;
 
 create unique index on dim_customers (customer_key);
 create index on dim_customers (customer_id);

@@ -224,9 +224,11 @@ def test_result_counts_every_mart(initial_load, warehouse):
     }
 
 
-def test_every_row_knows_its_load(initial_load, warehouse):
+def test_every_row_knows_its_load_and_when_it_was_published(initial_load, warehouse):
     (load_id,) = initial_load.load_ids
     assert warehouse.rows("select distinct load_id from {published}.fct_sales") == [(load_id,)]
+    published_at = warehouse.value("select published_at from {raw}.loads where load_id = %s", load_id)
+    assert warehouse.rows("select distinct loaded_at from {published}.fct_sales") == [(published_at,)]
 
 
 def test_keys_are_unique(initial_load, warehouse):

@@ -14,7 +14,8 @@ sub_category varchar(64), product_name varchar(512), sales numeric(18,4), quanti
 profit numeric(18,4), _source_line integer, _load_id varchar(32)"""
 LOADS = """load_id varchar(32), bucket varchar(256), key varchar(1024), etag varchar(128), state varchar(16),
 source_rows bigint, raw_rows bigint, rejected_rows bigint, sales_sum numeric(38,4), profit_sum numeric(38,4),
-reason varchar(1024), received_at timestamp without time zone, updated_at timestamp without time zone"""
+reason varchar(1024), received_at timestamp without time zone, updated_at timestamp without time zone,
+published_at timestamp without time zone"""
 LOAD_TRANSITIONS = """load_id varchar(32), from_state varchar(16), to_state varchar(16),
 changed_at timestamp without time zone, changed_by varchar(256), reason varchar(1024)"""
 

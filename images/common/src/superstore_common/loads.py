@@ -67,6 +67,7 @@ class Load:
     reason: str | None
     received_at: datetime
     updated_at: datetime
+    published_at: datetime | None
 
     @property
     def obj(self) -> S3Object:
@@ -90,7 +91,7 @@ class Counts:
 
 LOAD_COLUMNS = (
     "load_id", "bucket", "key", "etag", "state", "source_rows", "raw_rows", "rejected_rows",
-    "sales_sum", "profit_sum", "reason", "received_at", "updated_at",
+    "sales_sum", "profit_sum", "reason", "received_at", "updated_at", "published_at",
 )  # fmt: skip
 
 
@@ -119,6 +120,8 @@ class Ledger:
   reason varchar({REASON_MAX_BYTES}),
   received_at timestamp not null default {dialect.now},
   updated_at timestamp not null default {dialect.now},
+  -- when its rows became visible: the loaded_at of its lines in the marts
+  published_at timestamp,
   unique (bucket, key, etag)
 )""",
             f"""create table if not exists {self.history} (
@@ -176,9 +179,17 @@ class Ledger:
         return self.get(obj.load_id)
 
     def move(
-        self, load_ids: Iterable[str], to: LoadState, by: str, reason: str | None = None, counts: Counts | None = None
+        self,
+        load_ids: Iterable[str],
+        to: LoadState,
+        by: str,
+        reason: str | None = None,
+        counts: Counts | None = None,
+        published_at: datetime | None = None,
     ) -> list[Load]:
-        """Move every load to `to`; refuses (IllegalTransition) unless each may."""
+        """Move every load to `to`; refuses (IllegalTransition) unless each may.
+        `published_at`: with `to` published, the time its rows carry as
+        loaded_at (default: now)."""
         loads = self.get_many(list(dict.fromkeys(load_ids)))
         for load in loads:
             if to not in TRANSITIONS[load.state]:
@@ -189,6 +200,9 @@ class Ledger:
                 ["state = %s", "reason = %s", f"updated_at = {self.connection.dialect.now}"],
                 [to.value, reason],
             )
+            if to is S.PUBLISHED:
+                assignments.append(f"published_at = coalesce(%s, {self.connection.dialect.now})")
+                params.append(published_at)
             if counts is not None:
                 for name in ("source_rows", "raw_rows", "rejected_rows", "sales_sum", "profit_sum"):
                     assignments.append(f"{name} = %s")

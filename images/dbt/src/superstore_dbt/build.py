@@ -5,6 +5,8 @@ warehouse, a killed process, a bug) leaves the loads retryable (`failed`)."""
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 
 from superstore_common.loads import UNFINISHED, Ledger, LoadState
 from superstore_common.step import StepError
@@ -34,6 +36,8 @@ def build_and_publish(project: DbtProject, ledger: Ledger, publisher: Publisher,
     # A run with no published tables yet has no history to continue: it builds them.
     rebuild = rebuild or not publisher.published_tables_exist()
     outcome = Outcome(rebuild)
+    # When the candidates' lines become visible, if they pass: their loaded_at.
+    published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with ledger.connection.transaction():
         ledger.lock()
         published_before = ledger.published_count()
@@ -48,14 +52,18 @@ def build_and_publish(project: DbtProject, ledger: Ledger, publisher: Publisher,
     if not candidate_ids and not rebuild:
         return outcome
     try:
-        accepted = _audit(project, candidate_ids, rebuild, outcome)
+        accepted = _audit(project, candidate_ids, rebuild, published_at, outcome)
         with ledger.connection.transaction():
             ledger.lock()
+            # Verdicts on a state that is gone are not recorded (and a load
+            # another run published meanwhile cannot become audited): retry.
+            if ledger.published_count() != published_before:
+                raise PublishConflict("another run published while this one audited: retry to audit again")
             for load_id, reason in outcome.rejected.items():
                 ledger.move([load_id], LoadState.REJECTED, by=ACTOR, reason=reason)
             ledger.move(accepted, LoadState.AUDITED, by=ACTOR)
         if accepted or rebuild:
-            publisher.publish(ledger, accepted, rebuild, published_before)
+            publisher.publish(ledger, accepted, rebuild, published_before, published_at)
         outcome.published = accepted
     except PublishConflict:
         _best_effort(ledger, [i for i in candidate_ids if i not in outcome.rejected], LoadState.STAGED, None)
@@ -67,18 +75,21 @@ def build_and_publish(project: DbtProject, ledger: Ledger, publisher: Publisher,
     return outcome
 
 
-def _audit(project: DbtProject, load_ids: list[str], rebuild: bool, outcome: Outcome) -> list[str]:
+def _audit(
+    project: DbtProject, load_ids: list[str], rebuild: bool, published_at: datetime, outcome: Outcome
+) -> list[str]:
     """The loads that pass every check together. All at once first; when a
     check fails, each load is added in turn and kept only if the checks still
     pass, so a bad load is rejected alone (and an order sent in two loads
     rejects the later one). The audit schema holds the accepted loads' build."""
-    summary = _build(project, load_ids, rebuild, outcome)
+    build = partial(_build, project, rebuild=rebuild, published_at=published_at, outcome=outcome)
+    summary = build(load_ids)
     if summary.passed:
         return load_ids
     accepted: list[str] = []
     built: list[str] | None = None
     for load_id in load_ids:
-        attempt = _build(project, [*accepted, load_id], rebuild, outcome)
+        attempt = build([*accepted, load_id])
         if attempt.passed:
             accepted.append(load_id)
             built = list(accepted)
@@ -86,15 +97,17 @@ def _audit(project: DbtProject, load_ids: list[str], rebuild: bool, outcome: Out
             outcome.rejected[load_id] = attempt.rejection()
             log.warning("%s rejected: %s", load_id, attempt.rejection())
     if built != accepted and (accepted or rebuild):
-        history = _build(project, accepted, rebuild, outcome)
+        history = build(accepted)
         if not history.passed:  # not the candidates' fault: the published history fails a check
             outcome.rejected.clear()
             raise StepError(f"the published history fails checks without any candidate load: {history.rejection()}")
     return accepted
 
 
-def _build(project: DbtProject, load_ids: list[str], rebuild: bool, outcome: Outcome) -> BuildSummary:
-    summary = BuildSummary.of(project.build(load_ids, rebuild))
+def _build(
+    project: DbtProject, load_ids: list[str], *, rebuild: bool, published_at: datetime, outcome: Outcome
+) -> BuildSummary:
+    summary = BuildSummary.of(project.build(load_ids, rebuild, published_at))
     outcome.builds += 1
     outcome.summary = summary
     if summary.errors:

@@ -11,6 +11,7 @@ whole of it: the published tables stay as they were.
 Both run inside one `BEGIN ... COMMIT` (DDL is transactional in both)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from superstore_common.loads import Ledger, LoadState
 from superstore_common.settings import WarehouseSettings
@@ -93,10 +94,13 @@ class Publisher:
 
     # --- the transaction
 
-    def publish(self, ledger: Ledger, load_ids: list[str], rebuild: bool, published_before: int) -> None:
+    def publish(
+        self, ledger: Ledger, load_ids: list[str], rebuild: bool, published_before: int, published_at: datetime
+    ) -> None:
         """All marts and the ledger at once. `published_before`: how many
         loads were published when the audit began; if that changed, the audit
-        read a state that is gone."""
+        read a state that is gone. `published_at`: the loaded_at the audit
+        gave the loads' lines."""
         with self.connection.transaction():
             ledger.lock()
             if ledger.published_count() != published_before:
@@ -106,7 +110,7 @@ class Publisher:
                 raise PublishConflict(f"load {not_audited[0].load_id} is {not_audited[0].state}, not audited")
             for statement in self.statements(rebuild):
                 self.connection.execute(statement)
-            ledger.move(load_ids, LoadState.PUBLISHED, by=ACTOR)
+            ledger.move(load_ids, LoadState.PUBLISHED, by=ACTOR, published_at=published_at)
 
     def row_counts(self) -> dict[str, int]:
         counts = {}

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -91,11 +92,11 @@ class DbtProject:
     def __init__(self) -> None:
         self.manifest: Manifest = invoke_dbt("parse").result
 
-    def build(self, load_ids: list[str], rebuild: bool) -> RunExecutionResult:
+    def build(self, load_ids: list[str], rebuild: bool, published_at: datetime) -> RunExecutionResult:
         """Every model into the audit schema and every data check on it.
         Unit tests check the project's logic, not the data: they run in its
         own test suite (`superstore-dbt unit-tests`), not on every load."""
-        variables = json.dumps({"load_ids": load_ids, "rebuild": rebuild})
+        variables = json.dumps({"load_ids": load_ids, "rebuild": rebuild, "published_at": published_at.isoformat(" ")})
         args = ("build", "--vars", variables, "--exclude-resource-type", "unit_test")
         return invoke_dbt(*args, manifest=self.manifest).result
 

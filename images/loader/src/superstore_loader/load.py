@@ -19,6 +19,7 @@ import decimal
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
@@ -268,7 +269,7 @@ def _refuse_foreign_format(obj: S3Object, s3) -> None:
 
 
 def _has_utf8_sequences(obj: S3Object, s3) -> bool:
-    with open_bytes(s3, obj) as body:
+    with closing(open_bytes(s3, obj)) as body:  # closing(): see _stage_in
         tail = b""
         while block := body.read(1 << 20):
             if _UTF8_SEQUENCE.search(tail + block):
@@ -281,7 +282,10 @@ def _stage_in(obj: S3Object, encoding: str, *, s3, warehouse: Warehouse) -> Stag
     """The fast path first; the exact path when the fast one cannot vouch for
     the object (and to say which rows are bad)."""
     try:
-        with open_bytes(s3, obj) as body:
+        # closing(), not the body's own `with`: that yields the raw HTTP stream,
+        # whose read() takes a connection lost mid-object for the end of it;
+        # botocore's body checks the length and raises instead.
+        with closing(open_bytes(s3, obj)) as body:
             return _stream(obj, fast_path.chunks(body, encoding), warehouse, encoding)
     except fast_path.Declined as declined:
         log.info("%s: %s; checking it row by row", obj.uri, declined)

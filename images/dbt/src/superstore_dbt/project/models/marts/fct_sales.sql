@@ -1,13 +1,12 @@
 -- Sales, one row per order line (grain and key: see stg_orders). Each line
 -- points at the customer version its order belongs to (history stays true:
 -- earlier lines keep the version they were sold under) and at the place the
--- order ships to. loaded_at is when the line was first published; rebuilds
--- keep it, so re-running a load changes nothing.
+-- order ships to. loaded_at is when the line's load was published (the
+-- ledger's published_at); rebuilds keep it, so re-running changes nothing.
 {{ config(
     unique_key='order_line_key',
     **physical_layout('order_line_key', lookups=['order_key', 'load_id'], dist='order_key', sort=['order_date_key'])
 ) }}
-{%- set published_lines = published_relation('fct_sales') %}
 
 with lines as (
     select * from {{ ref('stg_orders') }}
@@ -17,18 +16,13 @@ order_customer_versions as (
     select order_id, customer_id, version_number
     from {{ ref('int_customer_versions') }}
     where is_anchor = 0
-)
+),
 
-{%- if published_lines %},
-
-published_lines as (
-    select order_line_key, loaded_at
-    from {{ published_lines }}
-    {%- if not var('rebuild') %}
-    where order_line_key in (select order_line_key from lines)
-    {%- endif %}
+loads as (
+    select load_id, published_at
+    from {{ source('raw', 'loads') }}
+    where state = 'published'
 )
-{%- endif %}
 
 select
     lines.order_line_key,
@@ -43,12 +37,10 @@ select
     lines.discount,
     lines.profit,
     lines.load_id,
-    {%- set this_run = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" %}
-    {% if published_lines %}coalesce(published_lines.loaded_at, {{ this_run }}){% else %}{{ this_run }}{% endif %} as loaded_at
+    -- published lines keep the time their load was published; candidates get this run's
+    coalesce(loads.published_at, cast('{{ var("published_at") }}' as timestamp)) as loaded_at
 from lines
 inner join order_customer_versions
     on order_customer_versions.order_id = lines.order_id
-{%- if published_lines %}
-left join published_lines
-    on published_lines.order_line_key = lines.order_line_key
-{%- endif %}
+left join loads
+    on loads.load_id = lines.load_id
