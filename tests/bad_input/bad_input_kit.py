@@ -207,9 +207,10 @@ def column(name: str) -> int:
 # --- a case: one object put in S3 and loaded, and what it must leave behind
 
 
-def message_of(key: str, where: str, reason: str, rejected: int = 1) -> str:
-    """The loader's one-line rejection, as the ledger keeps it (stderr adds `error: `)."""
-    rows = f"{rejected} row{'s' if rejected != 1 else ''} rejected"
+def message_of(key: str, where: str, reason: str, rejected: int = 1, whole_file: bool = False) -> str:
+    """The loader's one-line rejection, as the ledger keeps it (stderr adds `error: `);
+    whole_file: the object refused as such (not CSV text, no rows), no row counted."""
+    rows = "file rejected" if whole_file else f"{rejected} row{'s' if rejected != 1 else ''} rejected"
     return f"s3://{BUCKET}/{key} {where}: {reason} ({rows}, see s3://{BUCKET}/{rejects_key(key)})"
 
 
@@ -241,12 +242,20 @@ class Case:
         self.assert_published_unchanged()
 
     def assert_rejected(
-        self, line: int, column: str | None, reason: str, *, rejected: int = 1, source_rows: int | None = None
+        self,
+        line: int,
+        column: str | None,
+        reason: str,
+        *,
+        rejected: int = 1,
+        source_rows: int | None = None,
+        whole_file: bool = False,
     ) -> list[list[str]]:
         """Exit 1, exactly one line on stderr naming file, line and column;
         the ledger says rejected with that line as the reason; nothing in the
-        raw layer; the rejected rows in S3 (returned without their header)."""
-        message = message_of(self.key, where(line, column), reason, rejected)
+        raw layer; the rejected rows in S3 (returned without their header).
+        whole_file: "(file rejected, ...)", pass rejected=0."""
+        message = message_of(self.key, where(line, column), reason, rejected, whole_file)
         assert self.run.returncode == 1, self.run.stderr
         assert self.run.error_lines == [f"error: {message}"], self.run.stderr
         assert self.run.result is None  # nothing could be loaded: no result
@@ -266,6 +275,15 @@ class Case:
         assert file[0][:3] == ["line", "column", "reason"]
         assert file[1][:3] == [str(line), column or "", reason]
         return file[1:]
+
+    def assert_file_rejected(self, line: int, reason: str) -> list[str]:
+        """The object refused whole before any row (not CSV text, no rows):
+        `line N: reason (file rejected, see ...)`, no column, no row counted,
+        no source row; the rejects file holds that one line (the file's
+        header row, or the contract's columns, is returned)."""
+        rejected = self.assert_rejected(line, None, reason, rejected=0, source_rows=0, whole_file=True)
+        assert rejected == [[str(line), "", reason]]
+        return rejected_rows(self.key)[0][3:]
 
     def assert_staged(self, rows: int) -> list[dict]:
         """Exit 0, no error; every row in the raw layer under its load id

@@ -131,21 +131,48 @@ def test_a_key_that_holds_nothing_is_a_one_line_error(published):
     assert published_checksums() == published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a record without eTag passes parse_messages with etag '' (events.py _object: "
-    "record['s3']['object'].get('eTag', '')); the loader then refuses the WHOLE --objects list "
-    "('--objects must be a non-empty JSON list of {bucket, key, etag}', cli.py _parse_objects), so one "
-    "malformed message holds back every good object of the batch instead of going to the DLQ alone",
+def no_etag(record: dict) -> None:
+    del record["s3"]["object"]["eTag"]
+
+
+def quotes_only_etag(record: dict) -> None:
+    record["s3"]["object"]["eTag"] = '""'
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        pytest.param(no_etag, "malformed S3 record: no 'eTag'", id="no eTag"),
+        pytest.param(
+            quotes_only_etag,
+            None,  # not fixed: no reason yet
+            id="eTag of only quotes",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="BUG: an eTag '\"\"' passes events.py _object's non-empty check, is stripped to '' and "
+                "reaches the loader, which refuses the WHOLE --objects list ('--objects must be a non-empty JSON "
+                "list of {bucket, key, etag}', cli.py _parse_objects): the good object of the batch is not loaded",
+            ),
+        ),
+    ],
 )
-def test_an_event_without_etag_is_rejected_and_holds_back_no_good_object(published):
-    good = put("incoming/bad-input/good-neighbour.csv", to_csv(header(), rows(3)))
-    no_etag = s3_record(good)
-    del no_etag["s3"]["object"]["eTag"]
-    messages = [sqs_message("bad", {"Records": [no_etag]}), sqs_message("good", {"Records": [s3_record(good)]})]
+def test_an_event_without_a_usable_etag_is_rejected_and_holds_back_no_good_object(published, spoil, reason):
+    """Once the loader itself refused the whole --objects list for one
+    object without an ETag; now parse_messages rejects that message alone
+    (it goes on to the DLQ) and the good object of the batch is loaded."""
+    good = put(f"incoming/bad-input/good-neighbour-{spoil.__name__}.csv", to_csv(header(), rows(3)))
+    bad = s3_record(good)
+    spoil(bad)
+    messages = [sqs_message("bad", {"Records": [bad]}), sqs_message("good", {"Records": [s3_record(good)]})]
     batch = parse_messages(messages, BUCKET, "incoming/")
+    before = raw_total()
     run = load(*batch.as_xcom()["objects"])
 
     assert run.returncode == 0, run.stderr  # the good object is loaded
-    assert [o["status"] for o in run.result["objects"]] == ["staged"]
-    assert [r["message_id"] for r in batch.rejected] == ["bad"]  # the bad message is left for the DLQ
+    assert [(o["key"], o["status"], o["rows"]) for o in run.result["objects"]] == [(good["key"], "staged", 3)]
+    assert raw_total() == before + 3
+    (rejected,) = batch.rejected  # the bad message is left for the DLQ
+    assert rejected["message_id"] == "bad"
+    if reason is not None:
+        assert rejected["reason"] == reason
+    assert published_checksums() == published
