@@ -79,7 +79,7 @@ def _object(record, bucket: str, prefix: str) -> S3Object:
     except TypeError:
         raise UnusableMessage("malformed S3 record: s3, bucket or object is not a JSON object") from None
     for what, value in (("eventName", name), ("bucket name", record_bucket), ("key", raw_key), ("eTag", etag)):
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value.strip('"'):
             raise UnusableMessage(f"malformed S3 record: {what} is {json.dumps(value)}, not a non-empty string")
     key = unquote_plus(raw_key)  # S3 encodes a space as '+'
     if not name.startswith("ObjectCreated:"):

@@ -73,13 +73,6 @@ def test_a_malformed_row_is_named_by_the_line_it_starts_on(cases):
     assert rejected == [["7", "", CLOSING_QUOTE]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (silently altered value): a quoted value with text after its closing quote on the same line "
-    "('\"Quoted\" name') is staged by the fast path as 'Quoted name' (Arrow drops the quotes and keeps "
-    "going); fast_path.py only re-parses strictly (_check_quoting) blocks with values spanning lines, so it "
-    "loads what the exact path refuses (',' expected after '\"')",
-)
 def test_text_after_a_closing_quote_rejects_the_file(cases):
     case = cases.load("after-quote.csv", with_raw(quote_free_rows(), {3: b'"Quoted" name'}))
 

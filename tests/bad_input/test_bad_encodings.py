@@ -90,7 +90,10 @@ FOREIGN = {
     # Without a byte order mark UTF-16 is known by its NUL bytes (every other byte of ASCII text).
     "utf-16-le no BOM": (lambda: small_text().encode("utf-16-le"), BINARY),
     "utf-16-be no BOM": (lambda: small_text().encode("utf-16-be"), BINARY),
-    "utf-32-be BOM": (lambda: b"\x00\x00\xfe\xff" + small_text().encode("utf-32-be"), BINARY),
+    "utf-32-be BOM": (
+        lambda: b"\x00\x00\xfe\xff" + small_text().encode("utf-32-be"),
+        "UTF-32 (big-endian byte order mark): save it as UTF-8",
+    ),
     "mostly NUL": (mostly_nul, BINARY),
 }
 
@@ -105,12 +108,6 @@ def test_a_file_in_another_format_is_rejected_whole_on_line_1_and_named_as_such(
     assert case.assert_file_rejected(1, reason) == header()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (misnamed): a UTF-32 little-endian file (byte order mark FF FE 00 00) is called "
-    "'UTF-16 (little-endian byte order mark)': load.py FOREIGN_FORMATS tests the UTF-16 mark b'\\xff\\xfe', "
-    "a prefix of UTF-32's, first (the advice, save it as UTF-8, is right)",
-)
 def test_a_utf_32_le_file_is_not_called_utf_16(cases):
     case = cases.load("utf-32-le.csv", b"\xff\xfe\x00\x00" + small_text().encode("utf-32-le"))
 
@@ -119,13 +116,6 @@ def test_a_utf_32_le_file_is_not_called_utf_16(cases):
     assert "UTF-16 (little-endian" not in error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (unclear): an Excel 97-2003 workbook (.xls, an OLE2 compound file: D0 CF 11 E0 A1 B1 1A E1; the "
-    "Superstore data set is often handed out as one) is not in load.py FOREIGN_FORMATS and its first 512 bytes "
-    "hold too few NULs (55, the DIFAT is FF-filled) for the binary-data test: it is decoded as text and "
-    'rejected for its header (line 1, column "Row ID": missing column)',
-)
 def test_an_excel_97_workbook_is_named_as_such(cases):
     case = cases.load("superstore.xls", ole2_xls())
 

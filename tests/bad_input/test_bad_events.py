@@ -129,13 +129,6 @@ def test_a_record_of_the_wrong_shape_is_rejected_with_a_clear_reason(kind):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an eTag of only quotes ('\"\"') passes the non-empty check (events.py _object) and is then "
-    "stripped to '': parse_messages hands the loader an object with etag '', and the loader refuses the "
-    "WHOLE --objects list ('--objects must be a non-empty JSON list of {bucket, key, etag}', cli.py "
-    "_parse_objects), holding back every good object of the batch",
-)
 def test_an_etag_of_only_quotes_is_rejected():
     batch = parse_messages([message("bad", {"Records": [setting(ETAG, '""')]}), GOOD_MESSAGE], BUCKET, PREFIX)
 

@@ -87,13 +87,6 @@ def test_a_file_without_rows_is_rejected_whole_naming_no_row_and_no_column(cases
     assert rejects_header == header()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor, unclear): a file of only line breaks ('\\n\\n\\n') is still rejected as "
-    "'line 1, column \"Row ID\": missing column (1 row rejected, ...)' (ledger rejected_rows 1) plus 20 more "
-    "missing columns: validation.py Validation._chunks takes the csv module's [] for a blank first line as the "
-    "header (only None, no line at all, is 'empty file: no header row')",
-)
 def test_a_file_of_only_line_breaks_is_rejected_whole_naming_no_column(cases):
     case = cases.load("blank.csv", b"\n\n\n")
 

@@ -144,15 +144,7 @@ def quotes_only_etag(record: dict) -> None:
     [
         pytest.param(no_etag, "malformed S3 record: no 'eTag'", id="no eTag"),
         pytest.param(
-            quotes_only_etag,
-            None,  # not fixed: no reason yet
-            id="eTag of only quotes",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: an eTag '\"\"' passes events.py _object's non-empty check, is stripped to '' and "
-                "reaches the loader, which refuses the WHOLE --objects list ('--objects must be a non-empty JSON "
-                "list of {bucket, key, etag}', cli.py _parse_objects): the good object of the batch is not loaded",
-            ),
+            quotes_only_etag, r'malformed S3 record: eTag is "\"\"", not a non-empty string', id="eTag of only quotes"
         ),
     ],
 )

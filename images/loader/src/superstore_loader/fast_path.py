@@ -11,6 +11,7 @@ cannot parse, a blank line, a header that differs from the contract.
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from functools import reduce
 from itertools import chain
@@ -105,7 +106,7 @@ class _BlockParser:
             raise Declined("a value fails its column check")
         breaks = _line_breaks(block)
         lines, breaks_in_values = _first_lines(in_file, breaks, block.endswith((b"\n", b"\r")), first_line)
-        if breaks_in_values:
+        if breaks_in_values or _SUSPECT_QUOTE.search(block):
             _check_quoting(block)
         plain = not breaks_in_values and b"\\" not in block and b"\t" not in block
         return Chunk(columns, lines, plain), first_line + breaks
@@ -125,10 +126,18 @@ class _BlockParser:
         return [column.chunk(0) for column in table.combine_chunks().columns]
 
 
+# A quote between two characters that are neither a delimiter nor a quote:
+# text after a closing quote ("Quoted" name), which Arrow keeps silently, or
+# an inch mark in an unquoted value (24" wide), which is fine. Well-quoted
+# CSV ("8.5"" x 11""") never has one.
+_SUSPECT_QUOTE = re.compile(rb'[^,\r\n"]"[^,"\r\n]')
+
+
 def _check_quoting(block: bytes) -> None:
     """Arrow reads a stray quote closed lines later as one value spanning
-    them; the csv module in strict mode refuses it. Only blocks with values
-    spanning lines can hide one, and only those pay for the second parse."""
+    them, and drops a closing quote with text after it; the csv module in
+    strict mode refuses both. Only blocks with values spanning lines or a
+    suspect quote can hide one, and only those pay for the second parse."""
     try:
         for _ in csv.reader(io.StringIO(block.decode("utf-8"), newline=""), strict=True):
             pass

@@ -224,6 +224,9 @@ FOREIGN_FORMATS = (
     (b"\xfd7zXZ\x00", "an xz-compressed file, not CSV text (decompress it first)"),
     (b"\x28\xb5\x2f\xfd", "a zstd-compressed file, not CSV text (decompress it first)"),
     (b"PAR1", "a Parquet file, not CSV text"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (or another OLE2 file), not CSV text"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian byte order mark): save it as UTF-8"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian byte order mark): save it as UTF-8"),
     (b"\xff\xfe", "UTF-16 (little-endian byte order mark): save it as UTF-8"),
     (b"\xfe\xff", "UTF-16 (big-endian byte order mark): save it as UTF-8"),
 )

@@ -72,7 +72,10 @@ def first_bytes(s3, obj: S3Object, count: int) -> bytes:
     try:
         response = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"', Range=f"bytes=0-{count - 1}")
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
+        code = error.response.get("Error", {}).get("Code")
+        if code == "InvalidRange":  # an empty object
             return b""
+        if code in {"412", "PreconditionFailed"}:
+            raise ObjectChanged(_changed(obj, "another")) from None
         raise
     return response["Body"].read()

@@ -87,6 +87,9 @@ class Validation:
         if header is None:
             self.rejects.add_file(HEADER_LINE, "empty file: no header row")
             return
+        if not header:
+            self.rejects.add_file(HEADER_LINE, "the first line is blank: expected the header row")
+            return
         self.rejects.header = header
         layout = Layout(header)
         if problems := layout.problems():
