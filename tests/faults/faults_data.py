@@ -91,23 +91,32 @@ def batch(number: int, orders: int = BATCH_ORDERS) -> SourceFile:
 @cache
 def million() -> SourceFile:
     """1,000,000 lines: the source's orders over and over, each copy with new
-    order ids (M<copy>-<id>) and dated after the history."""
+    order ids (M<copy>-<id>) and dated after the history (row ids repeat per
+    copy: the raw layer keeps them, nothing downstream reads them)."""
     header, source = _source()
-    lines = []
-    sales = profit = Decimal(0)
-    # Each source line as CSV once; only the row id and order id change per copy.
-    templates = []
-    for order in source:
-        for line in _renamed(order, order[0][ORDER_ID]):
-            out = io.StringIO()
-            csv.writer(out, lineterminator="\n").writerow(line[2:])
-            templates.append((line[ORDER_ID], out.getvalue(), Decimal(line[SALES]), Decimal(line[PROFIT])))
-    total, copy = 1_000_000, 0
-    while len(lines) < total:
-        first, take = len(lines) + 1, templates[: total - len(lines)]
-        lines.extend(f"{first + i},M{copy:03d}-{oid},{rest}" for i, (oid, rest, _, _) in enumerate(take))
-        sales += sum((s for _, _, s, _ in take), Decimal(0))
-        profit += sum((p for _, _, _, p in take), Decimal(0))
-        copy += 1
-    body = (",".join(header) + "\n" + "".join(lines)).encode()
+    lines = [line for order in source for line in _renamed(order, f"M{MARK}-{order[0][ORDER_ID]}")]
+    copy_sums = [sum((Decimal(line[column]) for line in lines), Decimal(0)) for column in (SALES, PROFIT)]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(lines)
+    template = out.getvalue().encode()
+    total = 1_000_000
+    copies, rest = divmod(total, len(lines))
+    last = template[: _nth_line_end(template, rest)]
+    mark = MARK.encode()
+    body = b"".join(
+        [(",".join(header) + "\n").encode(), *(template.replace(mark, b"%03d" % copy) for copy in range(copies))]
+        + [last.replace(mark, b"%03d" % copies)]
+    )
+    rest_sums = [sum((Decimal(line[column]) for line in lines[:rest]), Decimal(0)) for column in (SALES, PROFIT)]
+    sales, profit = (copies * whole + part for whole, part in zip(copy_sums, rest_sums, strict=True))
     return SourceFile(body, total, sales, profit)
+
+
+MARK = "\x00"
+
+
+def _nth_line_end(text: bytes, n: int) -> int:
+    end = 0
+    for _ in range(n):
+        end = text.index(b"\n", end) + 1
+    return end

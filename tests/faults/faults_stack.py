@@ -16,7 +16,9 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from pathlib import Path
 import boto3
 import psycopg
 from botocore.config import Config
+from psycopg.rows import dict_row
 
 REPO = Path(__file__).resolve().parents[2]
 VENVS = REPO / ".venv"
@@ -87,8 +90,8 @@ class Postgres:
             self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"
         )
         options = (
-            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+            # fsync off: a crash of the server (not of the machine) loses no commit
+            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
         )
         self.log.touch()
         shutil.chown(self.log, "postgres")
@@ -114,6 +117,28 @@ class Postgres:
 
     def connect(self, db: str) -> psycopg.Connection:
         return psycopg.connect(self.conninfo(db), autocommit=True)
+
+    def backends(self, db: str) -> list[dict]:
+        """The sessions on a database, as pg_stat_activity shows them."""
+        with self.admin() as conn, conn.cursor(row_factory=dict_row) as cursor:
+            return cursor.execute(
+                "select pid, application_name, state, wait_event_type, query,"
+                " (select tuples_processed from pg_stat_progress_copy p where p.pid = a.pid) as copied"
+                " from pg_stat_activity a where datname = %s and pid <> pg_backend_pid()",
+                [db],
+            ).fetchall()
+
+    def wait_for_backend(self, db: str, matches: Callable[[dict], bool], what: str, timeout: float = 120) -> dict:
+        return wait_until(lambda: next((b for b in self.backends(db) if matches(b)), None), timeout, what)
+
+    def wait_until_gone(self, db: str, applications: set[str], timeout: float = 60) -> None:
+        """Until the sessions of these applications have ended (a killed client's
+        backend ends, rolling back, once it notices)."""
+        wait_until(
+            lambda: not [b for b in self.backends(db) if b["application_name"] in applications],
+            timeout,
+            f"the sessions of {sorted(applications)} to end",
+        )
 
     def create_database(self, name: str, template: str | None = None) -> None:
         with self.admin() as conn:
@@ -143,6 +168,12 @@ class Moto:
         wait_until(self._up, 30, "moto server", every=0.1)
         self.s3().create_bucket(Bucket=BUCKET)
 
+    def restart(self) -> None:
+        """Start again (empty) and put back every object: the same bytes, the same ETags."""
+        self.start()
+        for key, body in self.objects.items():
+            self.put(key, body)
+
     def _up(self) -> bool:
         try:
             urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1).close()
@@ -157,8 +188,11 @@ class Moto:
         self.process = None
 
     def s3(self):
+        return self.client("s3")
+
+    def client(self, service: str):
         return boto3.client(
-            "s3",
+            service,
             endpoint_url=self.url,
             region_name="us-east-1",
             aws_access_key_id="testing",
@@ -236,8 +270,6 @@ class Stack:
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            # One attempt: a fault is seen as it happens, not hidden by retries.
-            "AWS_MAX_ATTEMPTS": "1",
             "RAW_BUCKET": BUCKET,
             "INCOMING_PREFIX": "incoming/",
             "WAREHOUSE_KIND": "postgres",
@@ -248,13 +280,13 @@ class Stack:
             "WAREHOUSE_PASSWORD": self.pg.password,
         }
 
-    def start(self, executable: Path, *args: str, db: str) -> Running:
+    def start(self, executable: Path, *args: str, db: str, **env: str) -> Running:
         scratch = Path(tempfile.mkdtemp(prefix="step-", dir=self.root))
         result_path, stderr_path = scratch / "return.json", scratch / "stderr.log"
         with stderr_path.open("w") as stderr:
             process = subprocess.Popen(
                 [str(executable), *args],
-                env={**self.env(db), "XCOM_RETURN_PATH": str(result_path)},
+                env={**self.env(db), "XCOM_RETURN_PATH": str(result_path), **env},
                 stdin=subprocess.DEVNULL,
                 stdout=stderr,
                 stderr=stderr,
@@ -264,16 +296,16 @@ class Stack:
         self.runs.append(running)
         return running
 
-    def run(self, executable: Path, *args: str, db: str, timeout: float = 180) -> StepRun:
-        return self.start(executable, *args, db=db).wait(timeout)
+    def run(self, executable: Path, *args: str, db: str, timeout: float = 180, **env: str) -> StepRun:
+        return self.start(executable, *args, db=db, **env).wait(timeout)
 
     # --- the steps
 
     def loader(self, *args: str, db: str) -> StepRun:
         return self.run(LOADER, *args, db=db)
 
-    def load(self, objects: list[dict], db: str) -> StepRun:
-        return self.loader("load", "--objects", json.dumps(objects), db=db)
+    def load(self, objects: list[dict], db: str, **env: str) -> StepRun:
+        return self.run(LOADER, "load", "--objects", json.dumps(objects), db=db, **env)
 
     def start_load(self, objects: list[dict], db: str) -> Running:
         return self.start(LOADER, "load", "--objects", json.dumps(objects), db=db)
@@ -302,3 +334,76 @@ class Stack:
             if running.process.poll() is None:
                 running.process.kill()
                 running.process.wait()
+
+
+class CuttingProxy:
+    """Between a step and moto: relays every request and response, but the
+    body of a whole-object GET of `key` is cut off at a line end near its
+    middle and the connection closed: a connection lost in the middle of an
+    object, at the moment the bytes received so far end with a whole line."""
+
+    def __init__(self, upstream_port: int, key: str):
+        self.upstream_port, self.key = upstream_port, key
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.cut: list[tuple[int, int]] = []  # (bytes sent, bytes of the body) of each cut GET
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client, socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
+            from_client, from_upstream = _Reader(client), _Reader(upstream)
+            while (request := from_client.head()) is not None:
+                method, target = request.split(b" ", 2)[:2]
+                headers = _headers(request)
+                upstream.sendall(request + from_client.exactly(int(headers.get("content-length", 0))))
+                response = from_upstream.head()
+                status = int(response.split(b" ", 2)[1])
+                length = 0 if method == b"HEAD" or status in (204, 304) else int(_headers(response)["content-length"])
+                body = from_upstream.exactly(length)
+                path = urllib.parse.unquote(urllib.parse.urlsplit(target.decode()).path)
+                if method == b"GET" and status == 200 and path.endswith("/" + self.key) and "range" not in headers:
+                    cut = body.rfind(b"\n", 0, len(body) // 2) + 1
+                    client.sendall(response + body[:cut])
+                    self.cut.append((cut, len(body)))
+                    client.shutdown(socket.SHUT_RDWR)
+                    return
+                client.sendall(response + body)
+
+
+class _Reader:
+    def __init__(self, sock: socket.socket):
+        self.sock, self.buffer = sock, b""
+
+    def head(self) -> bytes | None:
+        """An HTTP message's start line and headers; None when the peer is done."""
+        while b"\r\n\r\n" not in self.buffer:
+            if not (data := self.sock.recv(65536)):
+                return None
+            self.buffer += data
+        end = self.buffer.index(b"\r\n\r\n") + 4
+        head, self.buffer = self.buffer[:end], self.buffer[end:]
+        return head
+
+    def exactly(self, count: int) -> bytes:
+        while len(self.buffer) < count:
+            if not (data := self.sock.recv(1 << 20)):
+                raise ConnectionError("peer closed in the middle of a message")
+            self.buffer += data
+        data, self.buffer = self.buffer[:count], self.buffer[count:]
+        return data
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
