@@ -66,7 +66,8 @@ def build_and_publish(project: DbtProject, ledger: Ledger, publisher: Publisher,
             publisher.publish(ledger, accepted, rebuild, published_before, published_at)
         outcome.published = accepted
     except PublishConflict:
-        _best_effort(ledger, [i for i in candidate_ids if i not in outcome.rejected], LoadState.STAGED, None)
+        # Left as they are: another run may be about to publish them; a retry
+        # of this one audits again whatever is still unfinished.
         raise
     except BaseException as error:
         reason = f"{type(error).__name__}: {' '.join(str(error).split())}"
