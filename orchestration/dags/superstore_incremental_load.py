@@ -13,10 +13,11 @@ from datetime import datetime
 from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 from airflow.providers.amazon.aws.sensors.sqs import SqsSensor
 from airflow.sdk import DAG, Param, task
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowSkipException
 from superstore_orchestration import config, steps
-from superstore_orchestration.events import delete_messages, done_messages, parse_messages, run_errors
+from superstore_orchestration.events import delete_messages, done_messages, parse_messages
 from superstore_orchestration.factory import step_task
+from superstore_orchestration.verdict import READMIT_PARAMS, verdict_task
 
 cfg = config.pipeline()
 
@@ -34,10 +35,7 @@ with DAG(
         "seed": Param(None, type=["null", "integer"], description="Generator seed (default: from the run time)."),
         "as_of": Param(None, type=["null", "string"], description="Order date of the batch, YYYY-MM-DD."),
         "generate": Param(True, type="boolean", description="Generate a batch; false only takes pending events."),
-        "readmit": Param(
-            None, type=["null", "string"], description="Load id of a rejected load to admit again (audited anew)."
-        ),
-        "readmit_reason": Param("", type="string", description="Why the load is admitted again (kept in the ledger)."),
+        **READMIT_PARAMS,
     },
 ):
 
@@ -88,13 +86,6 @@ with DAG(
         )
         return delete_messages(SqsHook().get_conn(), cfg.events_queue_url, entries)
 
-    @task
-    def verdict(ti=None) -> None:
-        """Fail the run, loudly, when any object was rejected (the good ones are published)."""
-        if errors := run_errors(ti.xcom_pull(task_ids="load"), ti.xcom_pull(task_ids="build")):
-            ti.xcom_push(key="error", value="; ".join(errors))
-            raise AirflowFailException("; ".join(errors))
-
     batch = take_batch()
     create_schemas = step_task(steps.CREATE_SCHEMAS)
     load = step_task(steps.LOAD_INCREMENTAL)
@@ -106,4 +97,4 @@ with DAG(
     should_generate() >> generate >> should_wait() >> wait_for_batch >> batch >> create_schemas >> load >> build
     build >> [acked, drop_staging]
     drop_staging >> scan
-    [acked, scan] >> verdict()
+    [acked, scan] >> verdict_task()

@@ -5,11 +5,10 @@ the same file changes nothing; after a model fix it rebuilds the marts."""
 
 from datetime import datetime
 
-from airflow.sdk import DAG, Param, chain, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import DAG, Param, chain
 from superstore_orchestration import config, steps
-from superstore_orchestration.events import run_errors
 from superstore_orchestration.factory import step_task
+from superstore_orchestration.verdict import READMIT_PARAMS, verdict_task
 
 with DAG(
     dag_id="superstore_initial_load",
@@ -26,18 +25,7 @@ with DAG(
             type="string",
             description="The source CSV: a local path (local runner) or an s3:// URI.",
         ),
-        "readmit": Param(
-            None, type=["null", "string"], description="Load id of a rejected load to admit again (audited anew)."
-        ),
-        "readmit_reason": Param("", type="string", description="Why the load is admitted again (kept in the ledger)."),
+        **READMIT_PARAMS,
     },
 ):
-
-    @task
-    def verdict(ti=None) -> None:
-        """Fail the run, loudly, when the file was rejected by a check."""
-        if errors := run_errors(ti.xcom_pull(task_ids="load"), ti.xcom_pull(task_ids="build")):
-            ti.xcom_push(key="error", value="; ".join(errors))
-            raise AirflowFailException("; ".join(errors))
-
-    chain(*(step_task(step) for step in steps.INITIAL_LOAD), verdict())
+    chain(*(step_task(step) for step in steps.INITIAL_LOAD), verdict_task())

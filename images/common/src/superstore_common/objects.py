@@ -4,8 +4,11 @@ every component (generator, loader, ledger, fct_sales) names a load alike,
 and a redelivered or replayed event keeps its id."""
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+
+from superstore_common.step import StepError
 
 LOAD_ID = re.compile(r"load-[0-9a-f]{20}")
 
@@ -13,6 +16,18 @@ LOAD_ID = re.compile(r"load-[0-9a-f]{20}")
 def load_id(bucket: str, key: str, etag: str) -> str:
     digest = hashlib.sha256(f"{bucket}\n{key}\n{etag.strip(chr(34))}".encode()).hexdigest()
     return f"load-{digest[:20]}"
+
+
+def parse_load_ids(text: str, option: str = "--load-ids") -> list[str]:
+    """A JSON list of load ids from a command line. Only well-formed ids:
+    the steps write them into SQL as literals."""
+    try:
+        ids = json.loads(text)
+    except json.JSONDecodeError:
+        ids = None
+    if not isinstance(ids, list) or not all(isinstance(i, str) and LOAD_ID.fullmatch(i) for i in ids):
+        raise StepError(f"{option} must be a JSON list of load ids (load-<20 hex>), got {text[:200]!r}")
+    return ids
 
 
 @dataclass(frozen=True)

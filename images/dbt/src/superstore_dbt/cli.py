@@ -1,12 +1,11 @@
 """superstore-dbt: audit the candidate loads and publish the star schema (write-audit-publish)."""
 
-import json
 from enum import Enum
 from typing import Annotated
 
 import typer
 from superstore_common.loads import Ledger
-from superstore_common.objects import LOAD_ID
+from superstore_common.objects import parse_load_ids
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
 from superstore_common.warehouse import connect, quote_ident
@@ -32,7 +31,7 @@ def build(
     """Audit the candidate loads (every check on the run's audit tables), reject
     each load that fails one, publish the rest in one transaction."""
     settings = WarehouseSettings()
-    ids = _parse_load_ids(load_ids)
+    ids = parse_load_ids(load_ids)
     with dbt_environment(settings, settings.audit_schema(run_id)), connect(settings, "superstore-dbt") as connection:
         project = DbtProject()
         publisher = Publisher(connection, settings, settings.audit_schema(run_id), project.marts())
@@ -53,16 +52,6 @@ def build(
             "tables": tables,
         }
     )
-
-
-def _parse_load_ids(text: str) -> list[str]:
-    try:
-        ids = json.loads(text)
-    except json.JSONDecodeError:
-        ids = None
-    if not isinstance(ids, list) or not all(isinstance(i, str) and LOAD_ID.fullmatch(i) for i in ids):
-        raise StepError(f"--load-ids must be a JSON list of load ids (load-<20 hex>), got {text[:200]!r}")
-    return ids
 
 
 @app.command("unit-tests")

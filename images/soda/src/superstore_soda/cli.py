@@ -1,12 +1,11 @@
 """superstore-soda: Soda checks on the published star schema; a failed check
 fails the step (exit 1, one line naming the checks), a warning does not."""
 
-import json
 import logging
 from pathlib import Path
 
 import typer
-from superstore_common.objects import LOAD_ID
+from superstore_common.objects import parse_load_ids
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
 
@@ -33,7 +32,7 @@ def scan(
     if not checks_file.is_file():
         known = ", ".join(sorted(path.stem for path in CHECKS_DIR.glob("*.yml")))
         raise StepError(f"no checks named {checks!r} (known: {known})")
-    ids = None if load_ids is None else _parse_load_ids(load_ids)
+    ids = None if load_ids is None else parse_load_ids(load_ids)
     settings = WarehouseSettings()
     report = run_scan(checks_file, settings, ids)
     for check in report.checks:
@@ -48,17 +47,6 @@ def scan(
     write_result({**report.result(), "load_ids": ids})
     if failure := report.failure():
         raise StepError(failure)
-
-
-def _parse_load_ids(text: str) -> list[str]:
-    """Load ids go into the checks' SQL as literals: only well-formed ones."""
-    try:
-        ids = json.loads(text)
-    except json.JSONDecodeError:
-        ids = None
-    if not isinstance(ids, list) or not all(isinstance(i, str) and LOAD_ID.fullmatch(i) for i in ids):
-        raise StepError(f"--load-ids must be a JSON list of load ids (load-<20 hex>), got {text[:200]!r}")
-    return ids
 
 
 def main() -> None:
