@@ -161,6 +161,9 @@ def podman_api(tmp_path_factory):
 
 
 def test_both_dags_with_the_docker_runner(images, warehouse, podman_api, monkeypatch):
+    # A database of its own: in the other test's, the source file is published already (a no-op to load).
+    fresh_database(f"{DB}_docker")
+    monkeypatch.setenv("WAREHOUSE_DB", f"{DB}_docker")
     monkeypatch.setenv("PIPELINE_RUNNER", "docker")
     monkeypatch.setenv("PIPELINE_DOCKER_URL", podman_api)
     config.pipeline.cache_clear()
