@@ -16,6 +16,8 @@ from typing import Any
 
 import typer
 
+from superstore_common import lineage, record
+
 log = logging.getLogger("superstore")
 
 
@@ -29,6 +31,7 @@ def write_result(result: Mapping[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(result, default=str, ensure_ascii=False))
     tmp.replace(path)
+    record.current().result = dict(result)
     log.info("result: %s", json.dumps(result, default=str, ensure_ascii=False))
 
 
@@ -43,18 +46,24 @@ def run(app: typer.Typer) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "help")
+    step = record.begin(command)
+    lineage.start(step)
+    error, code = None, 0
     try:
         app(standalone_mode=False)
     except typer.TyperException as exc:  # usage errors: typer vendors click, its errors are these
-        print(f"error: {exc.format_message()}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        error, code = exc.format_message(), exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        print("error: aborted", file=sys.stderr)
-        sys.exit(130)
+        error, code = "aborted", 130
     except StepError as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        sys.exit(1)
+        error, code = " ".join(str(exc).split()), 1
     except Exception as exc:  # unexpected: still one line, details at debug level
         log.debug("unexpected failure", exc_info=True)
-        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
-        sys.exit(1)
+        error, code = f"{type(exc).__name__}: {' '.join(str(exc).split())}", 1
+    step.finish(error)
+    record.save(step)
+    lineage.finish(step)
+    if error is not None:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(code)

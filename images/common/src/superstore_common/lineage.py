@@ -1,0 +1,142 @@
+"""OpenLineage events of a step (START, then COMPLETE or FAIL), with the
+datasets its record names, parented to the Airflow task run it runs for.
+
+The transport is the OpenLineage client's own configuration: OPENLINEAGE_URL
+(Marquez or any HTTP backend), OPENLINEAGE__TRANSPORT__* (locally a file
+under reports/lineage/), or OPENLINEAGE_CONFIG. With none of them set, no
+event is emitted. The parent task run comes from OPENLINEAGE_PARENT_ID
+("namespace/job/run-id", the Airflow provider's `lineage_parent_id` macro)
+and OPENLINEAGE_ROOT_PARENT_ID (its `lineage_root_parent_id`)."""
+
+import logging
+import os
+from functools import cache
+
+from superstore_common.record import Dataset, StepRecord
+
+log = logging.getLogger("superstore")
+
+PRODUCER = "https://github.com/superstore-pipeline/superstore-pipeline"
+NAMESPACE_ENV = "OPENLINEAGE_NAMESPACE"
+
+
+def configured() -> bool:
+    if os.environ.get("OPENLINEAGE_DISABLED", "").strip().lower() == "true":
+        return False
+    return any(
+        name == "OPENLINEAGE_URL" or name == "OPENLINEAGE_CONFIG" or name.startswith("OPENLINEAGE__TRANSPORT__")
+        for name in os.environ
+    )
+
+
+@cache
+def _client():
+    from openlineage.client import OpenLineageClient
+
+    return OpenLineageClient()
+
+
+def _parent(variable: str) -> tuple[str, str, str] | None:
+    parts = os.environ.get(variable, "").split("/")
+    if len(parts) < 3 or not all(parts):
+        return None
+    return "/".join(parts[:-2]), parts[-2], parts[-1]
+
+
+def _run_facets(record: StepRecord) -> dict:
+    from openlineage.client.facet_v2 import error_message_run, parent_run
+
+    facets = {}
+    if parent := _parent("OPENLINEAGE_PARENT_ID"):
+        root = _parent("OPENLINEAGE_ROOT_PARENT_ID") or parent
+        facets["parent"] = parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=parent[2]),
+            job=parent_run.Job(namespace=parent[0], name=parent[1]),
+            root=parent_run.Root(
+                run=parent_run.RootRun(runId=root[2]), job=parent_run.RootJob(namespace=root[0], name=root[1])
+            ),
+        )
+    if record.error:
+        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message=record.error, programmingLanguage="python"
+        )
+    return facets
+
+
+def _dataset_facets(dataset: Dataset) -> dict:
+    from openlineage.client.facet_v2 import schema_dataset
+
+    if not dataset.fields:
+        return {}
+    fields = [schema_dataset.SchemaDatasetFacetFields(name=name, type=kind) for name, kind in dataset.fields]
+    return {"schema": schema_dataset.SchemaDatasetFacet(fields=fields)}
+
+
+def _inputs(record: StepRecord) -> list:
+    from openlineage.client.event_v2 import InputDataset
+    from openlineage.client.facet_v2 import input_statistics_input_dataset as statistics
+
+    return [
+        InputDataset(
+            namespace=d.namespace,
+            name=d.name,
+            facets=_dataset_facets(d),
+            inputFacets={}
+            if d.rows is None
+            else {"inputStatistics": statistics.InputStatisticsInputDatasetFacet(rowCount=d.rows)},
+        )
+        for d in record.inputs
+    ]
+
+
+def _outputs(record: StepRecord) -> list:
+    from openlineage.client.event_v2 import OutputDataset
+    from openlineage.client.facet_v2 import output_statistics_output_dataset as statistics
+
+    return [
+        OutputDataset(
+            namespace=d.namespace,
+            name=d.name,
+            facets=_dataset_facets(d),
+            outputFacets={}
+            if d.rows is None
+            else {"outputStatistics": statistics.OutputStatisticsOutputDatasetFacet(rowCount=d.rows)},
+        )
+        for d in record.outputs
+    ]
+
+
+def job_name(record: StepRecord) -> str:
+    """`<dag>.<task>.<command>` under its Airflow task's job, else `superstore.<command>`."""
+    parent = _parent("OPENLINEAGE_PARENT_ID")
+    return f"{parent[1] if parent else 'superstore'}.{record.command}"
+
+
+def _emit(record: StepRecord, state: str) -> None:
+    if not configured():
+        return
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.uuid import generate_new_uuid
+
+    record.lineage_run_id = run_id = record.lineage_run_id or str(generate_new_uuid())
+    event = RunEvent(
+        eventType=RunState[state],
+        eventTime=(record.ended_at or record.started_at).isoformat(),
+        run=Run(runId=run_id, facets=_run_facets(record)),
+        job=Job(namespace=os.environ.get(NAMESPACE_ENV, "superstore"), name=job_name(record)),
+        producer=PRODUCER,
+        inputs=_inputs(record) if state != "START" else [],
+        outputs=_outputs(record) if state != "START" else [],
+    )
+    try:
+        _client().emit(event)
+    except Exception as exc:  # noqa: BLE001 - lineage must never fail the step
+        log.warning("could not emit the OpenLineage %s event: %s", state, exc)
+
+
+def start(record: StepRecord) -> None:
+    _emit(record, "START")
+
+
+def finish(record: StepRecord) -> None:
+    _emit(record, "FAIL" if record.state == "failed" else "COMPLETE")
