@@ -19,6 +19,7 @@ log = logging.getLogger("superstore")
 
 RUNS_PREFIX = "runs/"
 RECORD_NAME = "step.json"
+CHECKS_ARTIFACT = "checks.json"  # a list of CheckResult, written by the quality step
 
 
 class TaskContext(BaseSettings):
@@ -64,6 +65,18 @@ def warehouse_dataset(settings, schema: str, table: str, fields=(), rows: int | 
     return Dataset(
         f"{settings.kind}://{settings.host}:{settings.port}", f"{settings.db}.{schema}.{table}", list(fields), rows
     )
+
+
+@dataclass
+class CheckResult:
+    """One data-quality check's outcome, as the run records keep it (ops.check_results)."""
+
+    check: str  # the check's name as its tool reports it
+    dataset: str  # the table checked
+    status: Literal["pass", "warn", "fail", "error"]
+    failing_rows: int | None = None
+    load_id: str | None = None  # the load the check was scoped to, if any
+    sample: list[dict[str, Any]] = field(default_factory=list)  # a few failing rows
 
 
 @dataclass
