@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from superstore_common.loads import Ledger
 from superstore_common.objects import S3Object
+from superstore_common.ops import RunRecords
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError
 from superstore_common.warehouse import POSTGRES, Connection, quote_ident, quote_literal
@@ -67,6 +68,7 @@ class Warehouse(ABC):
         return [
             *(f"create schema if not exists {quote_ident(schema)}" for schema in self.schemas),
             *self.ledger.ddl(),
+            *RunRecords(self.connection, self.settings.ops_schema).ddl(),
             f"create table if not exists {self.rows_table} (\n  {_column_definitions(RAW_COLUMNS)}\n){self.rows_table_layout}",
             *self.rows_index_statements(),
         ]

@@ -1,0 +1,178 @@
+"""The run records in the warehouse (`<ops>.runs`, `<ops>.step_results`,
+`<ops>.check_results`), owned by this module and written by one step only
+(`superstore-loader record-run`, every DAG's teardown): from the step records
+the steps left in the lake and the Airflow states of the run's tasks. A run
+is recorded in one transaction and recording it again replaces it, so a
+retried teardown never duplicates a run. Load state stays in the ledger
+(superstore_common.loads); these tables say what each run did."""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from superstore_common.record import CheckResult
+from superstore_common.warehouse import Connection, quote_ident
+
+TEXT_MAX = 4000  # errors and samples are cut to this many characters
+# Airflow states a task ends in that mean it did not run.
+NOT_RUN = ("skipped", "upstream_failed", "removed", None)
+
+
+@dataclass
+class StepResult:
+    task_id: str
+    state: str  # the Airflow task state: success, failed, skipped, upstream_failed, ... ; "not run" when none
+    try_number: int | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    seconds: float | None = None
+    rows: int | None = None
+    error: str | None = None
+    artifacts_uri: str | None = None  # s3://.../runs/<dag>/<run>/<task>/ when the step left a record
+
+
+@dataclass
+class RunResult:
+    dag_id: str
+    run_id: str
+    state: str  # success | failed
+    run_type: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    error: str | None = None
+    steps: list[StepResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.ended_at:
+            return (self.ended_at - self.started_at).total_seconds()
+        return None
+
+
+def _cut(text: str | None) -> str | None:
+    return None if text is None else text[:TEXT_MAX]
+
+
+class RunRecords:
+    def __init__(self, connection: Connection, schema: str):
+        self.connection = connection
+        self.runs = f"{quote_ident(schema)}.runs"
+        self.steps = f"{quote_ident(schema)}.step_results"
+        self.checks = f"{quote_ident(schema)}.check_results"
+
+    def ddl(self) -> list[str]:
+        now = self.connection.dialect.now
+        return [
+            f"""create table if not exists {self.runs} (
+  dag_id varchar(250) not null,
+  run_id varchar(250) not null,
+  state varchar(32) not null,
+  run_type varchar(32),
+  started_at timestamp,
+  ended_at timestamp,
+  seconds double precision,
+  error varchar({TEXT_MAX}),
+  recorded_at timestamp not null default {now},
+  primary key (dag_id, run_id)
+)""",
+            f"""create table if not exists {self.steps} (
+  dag_id varchar(250) not null,
+  run_id varchar(250) not null,
+  task_id varchar(250) not null,
+  state varchar(32) not null,
+  try_number integer,
+  started_at timestamp,
+  ended_at timestamp,
+  seconds double precision,
+  rows bigint,
+  error varchar({TEXT_MAX}),
+  artifacts_uri varchar(2048),
+  primary key (dag_id, run_id, task_id)
+)""",
+            f"""create table if not exists {self.checks} (
+  dag_id varchar(250) not null,
+  run_id varchar(250) not null,
+  check_name varchar(1024) not null,
+  dataset varchar(250) not null,
+  status varchar(16) not null,
+  failing_rows bigint,
+  load_id varchar(32),
+  sample varchar({TEXT_MAX})
+)""",
+        ]
+
+    def record(self, run: RunResult) -> None:
+        """Replace the run's record, all of it in one transaction."""
+        key = (run.dag_id, run.run_id)
+        with self.connection.transaction():
+            for table in (self.checks, self.steps, self.runs):
+                self.connection.execute(f"delete from {table} where dag_id = %s and run_id = %s", key)
+            self.connection.execute(
+                f"insert into {self.runs} (dag_id, run_id, state, run_type, started_at, ended_at, seconds, error)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (*key, run.state, run.run_type, run.started_at, run.ended_at, run.seconds, _cut(run.error)),
+            )
+            for s in run.steps:
+                self.connection.execute(
+                    f"insert into {self.steps} (dag_id, run_id, task_id, state, try_number, started_at, ended_at,"
+                    " seconds, rows, error, artifacts_uri) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (*key, s.task_id, s.state, s.try_number, s.started_at, s.ended_at, s.seconds, s.rows,
+                     _cut(s.error), s.artifacts_uri),
+                )  # fmt: skip
+            for c in run.checks:
+                self.connection.execute(
+                    f"insert into {self.checks} (dag_id, run_id, check_name, dataset, status, failing_rows, load_id,"
+                    " sample) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (*key, c.check[:1024], c.dataset, c.status, c.failing_rows, c.load_id, _sample(c.sample)),
+                )
+
+    def last_run(self, dag_id: str | None = None) -> dict[str, Any] | None:
+        """The latest recorded run (of one DAG, or any), with its steps and checks."""
+        where, params = ("where dag_id = %s", (dag_id,)) if dag_id else ("", ())
+        row = self.connection.fetchone(
+            f"select dag_id, run_id, state, run_type, started_at, ended_at, seconds, error from {self.runs}"
+            f" {where} order by recorded_at desc limit 1",
+            params,
+        )
+        if row is None:
+            return None
+        run = dict(
+            zip(
+                ("dag_id", "run_id", "state", "run_type", "started_at", "ended_at", "seconds", "error"),
+                row,
+                strict=True,
+            )
+        )
+        key = (run["dag_id"], run["run_id"])
+        step_columns = ("task_id", "state", "try_number", "started_at", "ended_at", "seconds", "rows", "error")
+        run["steps"] = [
+            dict(zip(step_columns, r, strict=True))
+            for r in self.connection.fetchall(
+                f"select {', '.join(step_columns)} from {self.steps} where dag_id = %s and run_id = %s"
+                " order by started_at nulls last, task_id",
+                key,
+            )
+        ]
+        check_columns = ("check_name", "dataset", "status", "failing_rows", "load_id")
+        run["checks"] = [
+            dict(zip(check_columns, r, strict=True))
+            for r in self.connection.fetchall(
+                f"select {', '.join(check_columns)} from {self.checks} where dag_id = %s and run_id = %s"
+                " order by dataset, check_name",
+                key,
+            )
+        ]
+        return run
+
+
+def _sample(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    if not rows:
+        return None
+    text = json.dumps(list(rows), default=str, ensure_ascii=False)
+    while len(text) > TEXT_MAX and len(rows) > 1:  # fewer rows, never a cut JSON document
+        rows = rows[: len(rows) // 2]
+        text = json.dumps(list(rows), default=str, ensure_ascii=False)
+    return text if len(text) <= TEXT_MAX else None
