@@ -4,6 +4,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,18 +35,25 @@ class PipelineConfig(BaseSettings):
     in_cluster: bool = True
     # initial DAG: the default source file (local path or s3:// URI)
     default_source: str = str(REPO_ROOT / "data" / "superstore.csv")
+    # The Airflow connection of the SQS and SNS hooks; none: the environment's
+    # credentials (the IRSA role on EKS, moto's locally).
+    aws_conn_id: str | None = None
+    # incremental DAG: its schedule (a cron expression or preset; "none": manual only)
+    incremental_schedule: str | None = "@hourly"
+    # Alerts: failed runs and missed deadlines go to this SNS topic (none: no alerts).
+    alerts_topic_arn: str | None = None
+    # An incremental run not done this long after it was queued is late (a Deadline Alert).
+    incremental_deadline_minutes: float = 45
     # incremental DAG: where S3 ObjectCreated events arrive
     events_queue_url: str = "http://127.0.0.1:5000/123456789012/superstore-raw-events"
     events_visibility_timeout: int = 300
     sensor_timeout: int = 600
     deferrable: bool = False
 
-
-class LakeConfig(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
-
-    raw_bucket: str = "superstore-raw"
-    incoming_prefix: str = "incoming/"
+    @field_validator("incremental_schedule", "alerts_topic_arn", "aws_conn_id", mode="before")
+    @classmethod
+    def _none(cls, value):
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
 
 
 @cache
@@ -54,5 +62,7 @@ def pipeline() -> PipelineConfig:
 
 
 @cache
-def lake() -> LakeConfig:
-    return LakeConfig()
+def lake():
+    from superstore_common.settings import LakeSettings
+
+    return LakeSettings()

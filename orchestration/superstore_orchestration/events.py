@@ -10,18 +10,13 @@ version); a rejected object's message is left to reach the DLQ."""
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
+
+from superstore_common.objects import S3Object
 
 log = logging.getLogger(__name__)
 SQS_BATCH_LIMIT = 10
-
-
-@dataclass(frozen=True)
-class S3Object:
-    bucket: str
-    key: str
-    etag: str
 
 
 @dataclass
@@ -38,7 +33,7 @@ class Batch:
     def as_xcom(self) -> dict:
         return {
             "keys": self.keys,
-            "objects": [asdict(o) for o in self.objects],
+            "objects": [o.identity() for o in self.objects],
             "messages": self.messages,
             "rejected": self.rejected,
         }
@@ -105,7 +100,7 @@ def parse_messages(messages: list[dict], bucket: str, prefix: str) -> Batch:
             {
                 "Id": message["MessageId"],
                 "ReceiptHandle": message["ReceiptHandle"],
-                "objects": [asdict(o) for o in objects],
+                "objects": [o.identity() for o in objects],
             }
         )
         for obj in objects:  # a multipart upload may notify twice for one object

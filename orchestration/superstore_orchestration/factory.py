@@ -19,7 +19,15 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 from superstore_orchestration import config
-from superstore_orchestration.steps import CONFIG_ENV, LOCAL_AWS_ENV, SECRET_ENV, Step
+from superstore_orchestration.steps import (
+    CONFIG_ENV,
+    LINEAGE_ENV,
+    LINEAGE_ENV_PREFIX,
+    LOCAL_AWS_ENV,
+    SECRET_ENV,
+    TASK_ENV,
+    Step,
+)
 
 XCOM_PATH = "/airflow/xcom/return.json"
 RUN_AS_USER = 10001  # the images' non-root user
@@ -30,15 +38,23 @@ def image_ref(step: Step) -> str:
     return f"{cfg.image_repository}/{step.image}:{cfg.image_tag}"
 
 
-def step_environment(names=CONFIG_ENV + LOCAL_AWS_ENV) -> dict[str, str]:
-    """The step settings present in this process's environment."""
-    return {name: os.environ[name] for name in names if name in os.environ}
+def step_environment(secrets: bool = False) -> dict[str, str]:
+    """The step settings present in this process's environment, or its secrets."""
+    if secrets:
+        return {name: os.environ[name] for name in SECRET_ENV if name in os.environ}
+    names = CONFIG_ENV + LOCAL_AWS_ENV + LINEAGE_ENV
+    return {name: value for name, value in os.environ.items() if name in names or name.startswith(LINEAGE_ENV_PREFIX)}
+
+
+# The step's log lines are re-logged at their own level, without a second timestamp.
+STEP_LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
 class LocalStepOperator(BaseOperator):
     """Runs a step's entrypoint from its image's virtualenv, as a process."""
 
-    template_fields = ("arguments",)
+    template_fields = ("arguments", "task_env")
     ui_color = "#e8f4ea"
 
     def __init__(self, *, image: str, entrypoint: str, arguments: list[str], **kwargs):
@@ -46,6 +62,7 @@ class LocalStepOperator(BaseOperator):
         self.image = image
         self.entrypoint = entrypoint
         self.arguments = arguments
+        self.task_env = dict(TASK_ENV)
 
     def execute(self, context):
         executable = config.pipeline().venvs_dir / self.image / "bin" / self.entrypoint
@@ -55,8 +72,11 @@ class LocalStepOperator(BaseOperator):
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                 "HOME": tmp,
                 "LANG": "C.UTF-8",
-                **step_environment(CONFIG_ENV + LOCAL_AWS_ENV + SECRET_ENV),
+                **step_environment(),
+                **step_environment(secrets=True),
+                **self.task_env,
                 "XCOM_RETURN_PATH": str(result_path),
+                "LOG_FORMAT": STEP_LOG_FORMAT,
             }
             error_line = ""
             with subprocess.Popen(
@@ -68,7 +88,11 @@ class LocalStepOperator(BaseOperator):
             ) as proc:
                 for line in proc.stdout:
                     line = line.rstrip()
-                    self.log.info("%s", line)
+                    level, _, message = line.partition(" ")
+                    if level in _LEVELS:
+                        self.log.log(_LEVELS[level], "%s", message)
+                    else:
+                        self.log.info("%s", line)
                     if line.startswith("error:"):
                         error_line = line
             if proc.returncode:
@@ -101,8 +125,8 @@ def _docker(step: Step, **kwargs) -> BaseOperator:
         task_id=step.task_id,
         image=image_ref(step),
         command=list(step.arguments),
-        environment=step_environment(),
-        private_environment=step_environment(SECRET_ENV),  # kept out of logs and rendered fields
+        environment=step_environment() | TASK_ENV,
+        private_environment=step_environment(secrets=True),  # kept out of logs and rendered fields
         docker_url=cfg.docker_url,
         network_mode=cfg.docker_network,
         mount_tmp_dir=False,

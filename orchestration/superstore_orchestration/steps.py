@@ -30,7 +30,21 @@ CONFIG_ENV = (
 )
 # Local stand-ins only (moto): unset on AWS, where the pod's IRSA role is used.
 LOCAL_AWS_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-SECRET_ENV = ("WAREHOUSE_PASSWORD",)
+SECRET_ENV = ("WAREHOUSE_PASSWORD", "OPENLINEAGE_API_KEY")
+# The OpenLineage client's own settings (superstore_common.lineage), passed on
+# as they are; any OPENLINEAGE__TRANSPORT__* variable too.
+LINEAGE_ENV = ("OPENLINEAGE_URL", "OPENLINEAGE_ENDPOINT", "OPENLINEAGE_NAMESPACE", "OPENLINEAGE_DISABLED")
+LINEAGE_ENV_PREFIX = "OPENLINEAGE__TRANSPORT__"
+# Per task instance, rendered by Airflow for every runner: which task a step
+# records itself under (superstore_common.record) and its lineage parent.
+TASK_ENV = {
+    "AIRFLOW_CTX_DAG_ID": "{{ dag.dag_id }}",
+    "AIRFLOW_CTX_DAG_RUN_ID": "{{ run_id }}",
+    "AIRFLOW_CTX_TASK_ID": "{{ task.task_id }}",
+    "AIRFLOW_CTX_TRY_NUMBER": "{{ ti.try_number }}",
+    "OPENLINEAGE_PARENT_ID": "{{ lineage_parent_id(ti) }}",
+    "OPENLINEAGE_ROOT_PARENT_ID": "{{ lineage_root_parent_id(ti) }}",
+}
 
 
 @dataclass(frozen=True)
@@ -56,13 +70,20 @@ class Step:
         return f"superstore-{self.image}"
 
 
-def _xcom(task_id: str, key: str) -> str:
-    """An upstream step's result field, as a template expression."""
+# Tasks of the incremental DAG that are not steps (superstore_orchestration.sqs).
+WAIT_FOR_BATCH = "wait_for_batch"
+TAKE_BATCH = "take_batch"
+VERDICT = "verdict"  # both DAGs: fails the run when an object was rejected (dag_parts)
+
+
+def _xcom(upstream: "Step | str", key: str) -> str:
+    """An upstream task's result field, as a template expression."""
+    task_id = upstream if isinstance(upstream, str) else upstream.task_id
     return f"ti.xcom_pull(task_ids='{task_id}')['{key}']"
 
 
-def _json(task_id: str, key: str) -> str:
-    return "{{ " + _xcom(task_id, key) + " | tojson }}"
+def _json(upstream: "Step | str", key: str) -> str:
+    return "{{ " + _xcom(upstream, key) + " | tojson }}"
 
 
 # A rejected load admitted again on purpose (DAG params readmit, readmit_reason;
@@ -89,11 +110,11 @@ LOAD_INITIAL = Step(
         "load",
         "--objects",
         "{{ [{'bucket': "
-        + _xcom("put_source", "bucket")
+        + _xcom(PUT_SOURCE, "bucket")
         + ", 'key': "
-        + _xcom("put_source", "key")
+        + _xcom(PUT_SOURCE, "key")
         + ", 'etag': "
-        + _xcom("put_source", "etag")
+        + _xcom(PUT_SOURCE, "etag")
         + "}] | tojson }}",
         *READMIT,
     ),  # fmt: skip
@@ -103,7 +124,7 @@ LOAD_INITIAL = Step(
 BUILD_INITIAL = Step(
     "build",
     "dbt",
-    ("build", "--mode", "initial", "--load-ids", _json("load", "load_ids"), *RUN_ID),
+    ("build", "--mode", "initial", "--load-ids", _json(LOAD_INITIAL, "load_ids"), *RUN_ID),
     resources=LARGE,
     doc="Rebuild every mart from the raw history: audit all of it, then publish in one transaction.",
 )
@@ -131,14 +152,14 @@ GENERATE = Step(
 LOAD_INCREMENTAL = Step(
     "load",
     "loader",
-    ("load", "--objects", _json("take_batch", "objects"), *READMIT),
+    ("load", "--objects", _json(TAKE_BATCH, "objects"), *READMIT),
     resources=LARGE,
     doc="Validate each announced object version and append it to the raw layer; published ones are skipped.",
 )
 BUILD_INCREMENTAL = Step(
     "build",
     "dbt",
-    ("build", "--mode", "incremental", "--load-ids", _json("load", "load_ids"), *RUN_ID),
+    ("build", "--mode", "incremental", "--load-ids", _json(LOAD_INCREMENTAL, "load_ids"), *RUN_ID),
     resources=LARGE,
     doc="Audit the candidate loads (each bad one rejected alone), then publish the rest in one transaction.",
 )
@@ -146,8 +167,24 @@ BUILD_INCREMENTAL = Step(
 SCAN_INCREMENTAL = Step(
     "scan",
     "soda",
-    ("scan", "--load-ids", _json("build", "published")),
+    ("scan", "--load-ids", _json(BUILD_INCREMENTAL, "published")),
     doc="Soda checks on the published star schema: per-row checks on the rows this run published.",
 )
 
-ALL_STEPS = (*INITIAL_LOAD, GENERATE, LOAD_INCREMENTAL, BUILD_INCREMENTAL, SCAN_INCREMENTAL)
+# --- every DAG's teardown: the run, success or failure, in the ops tables ---
+RECORD = Step(
+    "record",
+    "loader",
+    (
+        "record-run",
+        *("--dag-id", "{{ dag.dag_id }}"),
+        *("--run-id", "{{ run_id }}"),
+        *("--run-type", "{{ dag_run.run_type }}"),
+        *("--started-at", "{{ dag_run.start_date.isoformat() if dag_run.start_date else '' }}"),
+        *("--tasks", "{{ ti.get_task_breadcrumbs(dag.dag_id, run_id) | list | tojson }}"),
+        *("--errors", "{{ {'" + VERDICT + "': ti.xcom_pull(task_ids='" + VERDICT + "', key='error')} | tojson }}"),
+    ),
+    doc="Record the run (state, steps, check results) in the ops tables from its steps' records in the lake.",
+)
+
+ALL_STEPS = (*INITIAL_LOAD, GENERATE, LOAD_INCREMENTAL, BUILD_INCREMENTAL, SCAN_INCREMENTAL, RECORD)

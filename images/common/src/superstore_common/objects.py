@@ -8,8 +8,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from superstore_common.step import StepError
-
 LOAD_ID = re.compile(r"load-[0-9a-f]{20}")
 
 
@@ -21,6 +19,8 @@ def load_id(bucket: str, key: str, etag: str) -> str:
 def parse_load_ids(text: str, option: str = "--load-ids") -> list[str]:
     """A JSON list of load ids from a command line. Only well-formed ids:
     the steps write them into SQL as literals."""
+    from superstore_common.step import StepError  # typer: imported only by the steps
+
     try:
         ids = json.loads(text)
     except json.JSONDecodeError:

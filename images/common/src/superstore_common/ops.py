@@ -17,7 +17,7 @@ from superstore_common.warehouse import Connection, quote_ident
 
 TEXT_MAX = 4000  # errors and samples are cut to this many characters
 # Airflow states a task ends in that mean it did not run.
-NOT_RUN = ("skipped", "upstream_failed", "removed", None)
+NOT_RUN = ("skipped", "upstream_failed", "removed", "not run")
 
 
 @dataclass

@@ -43,7 +43,8 @@ def run(app: typer.Typer) -> None:
     """Run a step's CLI: logs to stderr, one-line errors, exit codes."""
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        # The runner may log the lines itself, with its own timestamps (LOG_FORMAT).
+        format=os.environ.get("LOG_FORMAT", "%(asctime)s %(levelname)s %(name)s: %(message)s"),
         stream=sys.stderr,
     )
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "help")

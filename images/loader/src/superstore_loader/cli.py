@@ -2,6 +2,7 @@
 
 import gc
 import json
+from datetime import datetime
 from enum import Enum
 
 import typer
@@ -11,6 +12,7 @@ from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
 
 from superstore_loader import load as loading
+from superstore_loader import run_records
 from superstore_loader.source import put_source
 from superstore_loader.warehouse import open_warehouse
 
@@ -70,6 +72,34 @@ def drop_staging(run_id: str = typer.Option(..., help="The run whose audit schem
     """Drop the run's audit schema (candidate rows and their checks) and everything in it."""
     with open_warehouse(WarehouseSettings()) as warehouse:
         write_result({"dropped": warehouse.drop_audit_schema(run_id)})
+
+
+@app.command("record-run")
+def record_run(
+    dag_id: str = typer.Option(..., help="The DAG of the run."),
+    run_id: str = typer.Option(..., help="The run to record."),
+    tasks: str = typer.Option(
+        ..., help='JSON list of its tasks\' Airflow states: [{"task_id": "load", "state": "success", "duration": 1.2}].'
+    ),
+    run_type: str | None = typer.Option(None, help="manual, scheduled, ..."),
+    started_at: str | None = typer.Option(None, help="When the run started (ISO 8601)."),
+    errors: str = typer.Option("{}", help="JSON {task_id: error} of tasks that leave no step record (Airflow's own)."),
+) -> None:
+    """Record a DAG run in the ops tables from its steps' records in the lake (replaces an earlier record)."""
+    try:
+        task_states = [dict(task) for task in json.loads(tasks)]
+        task_errors = {task_id: error for task_id, error in json.loads(errors).items() if error}
+        started = datetime.fromisoformat(started_at) if started_at else None
+    except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as error:
+        raise StepError(f"--tasks / --errors / --started-at: {error}") from None
+    lake, s3 = LakeSettings(), s3_client()
+    records, checks = run_records.step_records(s3, lake.raw_bucket, dag_id, run_id)
+    run = run_records.run_result(
+        dag_id, run_id, task_states, records, checks,
+        bucket=lake.raw_bucket, errors=task_errors, run_type=run_type, started_at=started,
+    )  # fmt: skip
+    with open_warehouse(WarehouseSettings()) as warehouse:
+        write_result(run_records.record_run(warehouse.connection, warehouse.settings.ops_schema, run))
 
 
 def _parse_objects(text: str, allow_none: bool = False) -> list[S3Object]:

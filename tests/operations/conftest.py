@@ -1,0 +1,105 @@
+"""What a team operating the pipeline relies on, on the real local stack
+(PostgreSQL, moto server, dag.test with the local runner): every run
+recorded in the ops tables and the lake, OpenLineage events, alerts. One
+database, lake, alerts topic and lineage file of this module's own."""
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+from stack import connect, fresh_database, own_lake, source_csv
+from superstore_orchestration import config
+from superstore_orchestration.local_run import RunRecord, run_dag
+
+OPS_DB = "superstore_operations"
+SAMPLE_ROWS = 400  # enough for every mart and check; fast
+
+
+def query(sql: str, *params):
+    with connect(OPS_DB) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def sample_csv(path: Path) -> Path:
+    """The first SAMPLE_ROWS lines of the data set under test."""
+    with source_csv().open(encoding="utf-8", errors="replace", newline="") as f:
+        rows = list(csv.reader(f))[: SAMPLE_ROWS + 1]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def read_s3_csv(bucket: str, key: str) -> list[dict]:
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def run(dag_id: str, **conf) -> RunRecord:
+    config.pipeline.cache_clear()
+    return run_dag(dag_id, conf)
+
+
+@pytest.fixture(scope="module")
+def operated(tmp_path_factory):
+    """A warehouse, lake, alerts topic (with a queue subscribed to read the
+    alerts back) and OpenLineage file transport of this module's own."""
+    tmp = tmp_path_factory.mktemp("operations")
+    fresh_database(OPS_DB)
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    with own_lake("ops") as lake:
+        topic = sns.create_topic(Name=f"alerts-{lake['RAW_BUCKET']}")["TopicArn"]
+        alerts = sqs.create_queue(QueueName=f"alerts-{lake['RAW_BUCKET']}")["QueueUrl"]
+        alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=alerts_arn)
+        lineage = tmp / "lineage" / "events.jsonl"
+        settings = {
+            "WAREHOUSE_DB": OPS_DB,
+            "PIPELINE_ALERTS_TOPIC_ARN": topic,
+            "PIPELINE_INCREMENTAL_SCHEDULE": "None",
+            "OPENLINEAGE__TRANSPORT__TYPE": "file",
+            "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(lineage),
+            "OPENLINEAGE__TRANSPORT__APPEND": "true",
+        }
+        saved = {name: os.environ.get(name) for name in settings}
+        os.environ.update(settings)
+        lineage.parent.mkdir(parents=True)
+        try:
+            yield {**lake, "tmp": tmp, "alerts_queue": alerts, "lineage": lineage}
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            config.pipeline.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def runs(operated):
+    """An initial load, a good batch and a batch with a negative quantity."""
+    source = sample_csv(operated["tmp"] / "sample.csv")
+    initial = run("superstore_initial_load", source=str(source))
+    assert initial.state == "success", initial.errors
+    good = run("superstore_incremental_load", rows=50, seed=7, as_of="2024-03-01")
+    assert good.state == "success", good.errors
+    rows = read_s3_csv(operated["RAW_BUCKET"], good.result("generate")["key"])
+    rows = [{**r, "Order ID": f"CA-2098-9{r['Order ID'][-5:]}"} for r in rows[:20]]
+    rows[3]["Quantity"] = "-2"  # parses, but fails the audit
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    boto3.client("s3").put_object(
+        Bucket=operated["RAW_BUCKET"], Key="incoming/manual/negative-quantity.csv", Body=out.getvalue().encode()
+    )
+    bad = run("superstore_incremental_load", generate=False)
+    assert bad.state == "failed"
+    return {"initial": initial, "good": good, "bad": bad, "source": source}
+
+
+def lineage_events(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
