@@ -4,10 +4,28 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from superstore_orchestration.steps import LARGE, SMALL
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class StepResources(BaseModel):
+    """A step pod's CPU request and memory request (= limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+    cpu: str
+    memory: str
+
+
+class StepSizes(BaseModel):
+    """Resources of the two step sizes that steps.py assigns (SMALL, LARGE)."""
+
+    model_config = ConfigDict(extra="forbid")
+    small: StepResources = StepResources(cpu=SMALL.cpu, memory=SMALL.memory)
+    large: StepResources = StepResources(cpu=LARGE.cpu, memory=LARGE.memory)
 
 
 class PipelineConfig(BaseSettings):
@@ -26,11 +44,12 @@ class PipelineConfig(BaseSettings):
     # docker runner: a Docker-compatible API (podman system service works)
     docker_url: str = "unix:///run/podman/podman.sock"
     docker_network: str = "host"
-    # kubernetes runner
-    namespace: str = "superstore-tasks"
-    service_account: str = "superstore-pipeline"
-    config_map: str = "superstore-pipeline-config"
-    secret: str = "superstore-warehouse"
+    # kubernetes runner: the step pods' namespace, service account, envFrom and
+    # security policy come from this pod template (the chart renders it), so
+    # they are written once. Resources per step size, as JSON:
+    # {"small": {"cpu": "250m", "memory": "256Mi"}, "large": {...}}.
+    pod_template_file: Path | None = None
+    step_resources: StepSizes = StepSizes()
     kubernetes_conn_id: str = "kubernetes_default"
     in_cluster: bool = True
     # initial DAG: the default source file (local path or s3:// URI)

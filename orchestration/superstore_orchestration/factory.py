@@ -138,54 +138,9 @@ def _docker(step: Step, **kwargs) -> BaseOperator:
 
 
 def _kubernetes(step: Step, **kwargs) -> BaseOperator:
-    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-    from kubernetes.client import models as k8s
+    from superstore_orchestration.kubernetes_runner import step_pod_operator
 
-    cfg = config.pipeline()
-    return KubernetesPodOperator(
-        task_id=step.task_id,
-        name=f"superstore-{step.task_id.replace('_', '-')}",
-        namespace=cfg.namespace,
-        image=image_ref(step),
-        arguments=list(step.arguments),
-        env_from=[
-            k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name=cfg.config_map)),
-            k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=cfg.secret)),
-        ],
-        service_account_name=cfg.service_account,
-        container_resources=k8s.V1ResourceRequirements(
-            requests={"cpu": step.resources.cpu, "memory": step.resources.memory},
-            limits={"memory": step.resources.memory},
-        ),
-        security_context=k8s.V1PodSecurityContext(
-            run_as_non_root=True,
-            run_as_user=RUN_AS_USER,
-            run_as_group=RUN_AS_USER,
-            fs_group=RUN_AS_USER,
-            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
-        ),
-        container_security_context=k8s.V1SecurityContext(
-            run_as_non_root=True,
-            read_only_root_filesystem=True,
-            allow_privilege_escalation=False,
-            capabilities=k8s.V1Capabilities(drop=["ALL"]),
-        ),
-        xcom_sidecar_container_security_context=k8s.V1SecurityContext(
-            read_only_root_filesystem=True,
-            allow_privilege_escalation=False,
-            capabilities=k8s.V1Capabilities(drop=["ALL"]),
-        ),
-        volumes=[k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource())],
-        volume_mounts=[k8s.V1VolumeMount(name="tmp", mount_path="/tmp")],
-        labels={"app.kubernetes.io/part-of": "superstore-pipeline", "superstore.io/step": step.task_id},
-        image_pull_policy="IfNotPresent",
-        do_xcom_push=True,
-        get_logs=True,
-        on_finish_action="delete_pod",
-        in_cluster=cfg.in_cluster,
-        kubernetes_conn_id=cfg.kubernetes_conn_id,
-        **kwargs,
-    )
+    return step_pod_operator(step, **kwargs)
 
 
 RUNNERS = {"local": _local, "docker": _docker, "kubernetes": _kubernetes}

@@ -12,6 +12,8 @@ CHART = REPO / "helm" / "superstore-pipeline"
 PROD_VALUES = CHART / "ci" / "prod-values.yaml"
 KIND_VALUES = REPO / "helm" / "kind" / "pipeline-values.yaml"
 RELEASE_NAMESPACE = "airflow"
+# The release name the install docs, kind-up.sh and helm/airflow-values.yaml use.
+RELEASE = "superstore-pipeline"
 
 
 @cache
@@ -27,8 +29,8 @@ def helm(*args: str) -> subprocess.CompletedProcess:
 
 
 @cache
-def _render(values: tuple[Path, ...], sets: tuple[str, ...]) -> tuple[dict, ...]:
-    args = ["template", "superstore-pipeline", str(CHART), "--namespace", RELEASE_NAMESPACE]
+def _render(values: tuple[Path, ...], sets: tuple[str, ...], release: str, namespace: str) -> tuple[dict, ...]:
+    args = ["template", release, str(CHART), "--namespace", namespace]
     for path in values:
         args += ["--values", str(path)]
     for assignment in sets:
@@ -43,15 +45,32 @@ class RenderError(Exception):
     pass
 
 
-def render(*values: Path, sets: tuple[str, ...] = ()) -> list[dict]:
+def render(
+    *values: Path, sets: tuple[str, ...] = (), release: str = RELEASE, namespace: str = RELEASE_NAMESPACE
+) -> list[dict]:
     """The chart's manifests for these values files (later files win) and --set assignments."""
-    return list(_render(tuple(values), tuple(sets)))
+    return list(_render(tuple(values), tuple(sets), release, namespace))
 
 
 def only(manifests: list[dict], kind: str, name: str | None = None) -> dict:
     matches = [m for m in manifests if m["kind"] == kind and (name is None or m["metadata"]["name"] == name)]
     assert len(matches) == 1, f"expected one {kind} {name or ''}, got {len(matches)}"
     return matches[0]
+
+
+def airflow_config(manifests: list[dict]) -> dict:
+    """The ConfigMap of PIPELINE_* settings that Airflow loads (extraEnvFrom)."""
+    matches = [m for m in manifests if m["kind"] == "ConfigMap" and "PIPELINE_RUNNER" in m.get("data", {})]
+    assert len(matches) == 1, f"expected one ConfigMap with PIPELINE_RUNNER, got {len(matches)}"
+    return matches[0]
+
+
+def pod_template(manifests: list[dict]) -> tuple[dict, str, dict]:
+    """The pod-template ConfigMap, its file name and the Pod it holds."""
+    path = Path(airflow_config(manifests)["data"]["PIPELINE_POD_TEMPLATE_FILE"])
+    matches = [m for m in manifests if m["kind"] == "ConfigMap" and path.name in m.get("data", {})]
+    assert len(matches) == 1, f"expected one ConfigMap holding {path.name}, got {len(matches)}"
+    return matches[0], path.name, yaml.safe_load(matches[0]["data"][path.name])
 
 
 @pytest.fixture(scope="session")

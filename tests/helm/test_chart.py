@@ -2,9 +2,26 @@
 Kubernetes objects, IRSA, least-privilege RBAC, no secret values, a closed
 network policy, and settings that match what the steps and Airflow read."""
 
+import json
+import re
+
 import kubernetes_validate
 import pytest
-from conftest import CHART, KIND_VALUES, PROD_VALUES, RELEASE_NAMESPACE, RenderError, helm, only, render
+import yaml
+from conftest import (
+    CHART,
+    KIND_VALUES,
+    PROD_VALUES,
+    RELEASE,
+    RELEASE_NAMESPACE,
+    REPO,
+    RenderError,
+    airflow_config,
+    helm,
+    only,
+    pod_template,
+    render,
+)
 from superstore_orchestration import steps
 from superstore_orchestration.config import PipelineConfig
 
@@ -90,7 +107,9 @@ def test_dev_secret_only_on_request():
 
 def test_step_pods_accept_nothing_and_reach_only_dns_aws_and_the_warehouse(prod_manifests):
     policy = only(prod_manifests, "NetworkPolicy")["spec"]
-    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "superstore-pipeline"}}
+    assert policy["podSelector"] == {
+        "matchLabels": {"app.kubernetes.io/part-of": "superstore-pipeline", "app.kubernetes.io/instance": RELEASE}
+    }
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     assert policy["ingress"] == []
     allowed = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
@@ -115,19 +134,139 @@ def test_step_config_holds_exactly_the_settings_steps_read(prod_manifests, kind_
     assert set(local) == set(steps.CONFIG_ENV) - {"WAREHOUSE_REDSHIFT_IAM_ROLE"} | {"AWS_ENDPOINT_URL"}
 
 
-def test_airflow_config_is_understood_by_the_dags(prod_manifests):
-    config_map = only(prod_manifests, "ConfigMap", "superstore-orchestration-config")
+def test_airflow_config_is_understood_by_the_dags(prod_manifests, monkeypatch):
+    config_map = airflow_config(prod_manifests)
     assert config_map["metadata"]["namespace"] == RELEASE_NAMESPACE
     data = config_map["data"]
     fields = {f"PIPELINE_{name.upper()}" for name in PipelineConfig.model_fields}
     assert {key for key in data if key.startswith("PIPELINE_")} <= fields
     assert data["PIPELINE_RUNNER"] == "kubernetes"
     assert data["PIPELINE_IMAGE_TAG"] == "1.4.0"
-    assert data["PIPELINE_NAMESPACE"] == TASK_NAMESPACE
+    # where the step pods run is the pod template's (PIPELINE_NAMESPACE before)
+    assert pod_template(prod_manifests)[2]["metadata"]["namespace"] == TASK_NAMESPACE
+    # PipelineConfig parses every value the chart renders
+    for name, value in data.items():
+        monkeypatch.setenv(name, value)
+    parsed = PipelineConfig()
+    assert parsed.runner == "kubernetes" and parsed.deferrable is True and parsed.retries == 3
+    assert parsed.alerts_topic_arn == "arn:aws:sns:eu-west-1:123456789012:superstore-alerts"
+    assert parsed.step_resources.large.model_dump() == {"cpu": "2", "memory": "2Gi"}
 
 
 def test_image_tag_defaults_to_the_chart_app_version():
     manifests = render(PROD_VALUES, sets=("image.tag=",))
-    data = only(manifests, "ConfigMap", "superstore-orchestration-config")["data"]
+    data = airflow_config(manifests)["data"]
     chart = (CHART / "Chart.yaml").read_text()
     assert f'appVersion: "{data["PIPELINE_IMAGE_TAG"]}"' in chart
+
+
+def test_chart_defaults_are_the_dags_defaults():
+    """The step sizes and retry settings a bare install gets are the Python defaults."""
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    defaults = PipelineConfig.model_fields
+    assert values["steps"]["resources"] == defaults["step_resources"].default.model_dump()
+    # the user the step images run as (USER of their Dockerfiles)
+    image_users = {
+        int(uid)
+        for path in (REPO / "images").rglob("Dockerfile*")
+        for uid in re.findall(r"^USER (\d+)", path.read_text(), re.M)
+    }
+    assert image_users == {values["steps"]["runAsUser"]}
+    assert values["airflow"]["retries"] == defaults["retries"].default
+    assert values["airflow"]["retryDelaySeconds"] == defaults["retry_delay_seconds"].default
+    assert values["airflow"]["sensorTimeout"] == defaults["sensor_timeout"].default
+    assert values["airflow"]["eventsVisibilityTimeout"] == defaults["events_visibility_timeout"].default
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    ["warehouse.db=superstore", "pipeline.rawbucket=x", "airflow.retries=many", "steps.resources.large.cpu=1"],
+)
+def test_lint_rejects_unknown_or_mistyped_values(assignment):
+    # warehouse.db is what the README used to say; the chart reads warehouse.database
+    # (--set makes cpu=1 a number; a quantity is a string)
+    result = helm("lint", "--strict", str(CHART), "--values", str(PROD_VALUES), "--set", assignment)
+    assert result.returncode != 0, f"{assignment} passed lint"
+    assert "values don't meet the specifications of the schema" in result.stdout + result.stderr or (
+        "additional properties" in result.stdout + result.stderr
+    )
+
+
+def test_the_namespace_is_the_release_namespace_unless_asked_otherwise():
+    manifests = render(KIND_VALUES, sets=("taskNamespace.name=", "taskNamespace.create=false"), namespace="pipelines")
+    assert not [m for m in manifests if m["kind"] == "Namespace"]
+    assert {m["metadata"]["namespace"] for m in manifests} == {"pipelines"}
+    assert pod_template(manifests)[2]["metadata"]["namespace"] == "pipelines"
+    # creating one is opt-in: a bare install creates none
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values["taskNamespace"] == {"name": "", "create": False, "podSecurity": "restricted"}
+
+
+def test_every_name_is_scoped_to_the_release(prod_manifests):
+    other = render(PROD_VALUES, release="second")
+    # the warehouse Secret is created out of band and the namespace is shared
+    shared = {("Secret", "superstore-warehouse"), ("Namespace", TASK_NAMESPACE)}
+
+    def names(manifests):
+        return {(m["kind"], m["metadata"]["name"]) for m in manifests} - shared
+
+    assert names(prod_manifests).isdisjoint(names(other))
+    for kind, name in names(other):
+        assert name.startswith("second-"), (kind, name)
+    assert only(other, "Role")["metadata"]["name"] == only(other, "RoleBinding")["roleRef"]["name"]
+
+
+@pytest.mark.parametrize("values", [PROD_VALUES, KIND_VALUES], ids=["prod", "kind"])
+def test_every_object_carries_the_common_labels(values):
+    manifests = render(values, sets=("labels.cost-center=analytics",))
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    expected = {
+        "app.kubernetes.io/name": chart["name"],
+        "app.kubernetes.io/instance": RELEASE,
+        "app.kubernetes.io/version": chart["appVersion"],
+        "app.kubernetes.io/managed-by": "Helm",
+        "app.kubernetes.io/part-of": "superstore-pipeline",
+        "cost-center": "analytics",
+    }
+    for manifest in manifests:
+        assert expected.items() <= manifest["metadata"]["labels"].items(), manifest["metadata"]["name"]
+    step_pod_labels = pod_template(manifests)[2]["metadata"]["labels"]
+    assert {k: v for k, v in expected.items() if k != "app.kubernetes.io/managed-by"}.items() <= step_pod_labels.items()
+
+
+@pytest.mark.parametrize("k8s_version", K8S_VERSIONS)
+def test_the_pod_template_is_a_valid_locked_down_pod(prod_manifests, k8s_version):
+    config_map, _, pod = pod_template(prod_manifests)
+    assert config_map["metadata"]["namespace"] == RELEASE_NAMESPACE  # mounted into Airflow's pods
+    kubernetes_validate.validate(pod, k8s_version, strict=True)
+    (base,) = pod["spec"]["containers"]
+    assert base["name"] == "base"  # KubernetesPodOperator merges its container into the one named base
+    assert {e["configMapRef"]["name"] for e in base["envFrom"] if "configMapRef" in e} == {
+        only(prod_manifests, "ConfigMap", "superstore-pipeline-config")["metadata"]["name"]
+    }
+    assert pod["spec"]["serviceAccountName"] == only(prod_manifests, "ServiceAccount")["metadata"]["name"]
+
+
+def flatten(values: dict, prefix: str = "") -> dict:
+    """values.yaml as helm-docs keys: nested maps joined by dots; lists and empty maps are leaves."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value and key not in ("podLabels",):
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def readme_table() -> dict[str, tuple[str, str]]:
+    rows = re.findall(r"^\| `?([\w.-]+)`? \| (\w+) \| `(.*?)` \|", (CHART / "README.md").read_text(), re.M)
+    return {key: (kind, default) for key, kind, default in rows}
+
+
+def test_every_value_is_documented_with_its_type_and_default():
+    values = flatten(yaml.safe_load((CHART / "values.yaml").read_text()))
+    table = readme_table()
+    assert set(table) == set(values)
+    types = {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "object"}
+    for key, value in values.items():
+        assert table[key] == (types[type(value)], json.dumps(value)), key

@@ -4,8 +4,10 @@ chart's namespace, as its service account, reading its ConfigMap and Secret,
 selected by its NetworkPolicy, and pass the namespace's restricted Pod
 Security Standard."""
 
+import json
+
 import pytest
-from conftest import PROD_VALUES, only, render
+from conftest import PROD_VALUES, airflow_config, only, pod_template, render
 from kubernetes.client import ApiClient
 from superstore_orchestration import config, steps
 from superstore_orchestration.factory import step_task
@@ -16,14 +18,23 @@ def chart():
     return render(PROD_VALUES)
 
 
+def _clear_config() -> None:
+    getattr(config.pipeline, "cache_clear", lambda: None)()
+
+
 @pytest.fixture(scope="module")
-def pods(chart):
-    """Every step's pod, built with Airflow's environment from the chart's ConfigMap."""
-    airflow_env = only(chart, "ConfigMap", "superstore-orchestration-config")["data"]
+def pods(chart, tmp_path_factory):
+    """Every step's pod, built with Airflow's environment from the chart's ConfigMap
+    and its pod template, mounted (here: written) where that environment says."""
+    airflow_env = airflow_config(chart)["data"]
+    template_config_map, file_name, _ = pod_template(chart)
+    mounted = tmp_path_factory.mktemp("pod-templates") / file_name
+    mounted.write_text(template_config_map["data"][file_name])
     with pytest.MonkeyPatch.context() as patch:
         for name, value in airflow_env.items():
             patch.setenv(name, value)
-        config.pipeline.cache_clear()
+        patch.setenv("PIPELINE_POD_TEMPLATE_FILE", str(mounted))
+        _clear_config()
         try:
             yield {
                 step: ApiClient().sanitize_for_serialization(
@@ -32,7 +43,7 @@ def pods(chart):
                 for step in steps.ALL_STEPS
             }
         finally:
-            config.pipeline.cache_clear()
+            _clear_config()
 
 
 def test_pods_use_the_charts_namespace_account_config_and_secret(chart, pods):
@@ -46,6 +57,15 @@ def test_pods_use_the_charts_namespace_account_config_and_secret(chart, pods):
         assert {"secretRef": {"name": "superstore-warehouse"}} in base["envFrom"]
         assert base["image"].startswith("123456789012.dkr.ecr.eu-west-1.amazonaws.com/superstore/")
         assert base["image"].endswith(f"/{step.image}:1.4.0")
+
+
+def test_pods_get_the_charts_step_resources(chart, pods):
+    sizes = json.loads(airflow_config(chart)["data"]["PIPELINE_STEP_RESOURCES"])
+    assert sizes["large"] != sizes["small"]
+    for step, pod in pods.items():
+        size = sizes["large" if step.resources == steps.LARGE else "small"]
+        base = next(c for c in pod["spec"]["containers"] if c["name"] == "base")
+        assert base["resources"] == {"requests": size, "limits": {"memory": size["memory"]}}
 
 
 def test_the_network_policy_selects_every_step_pod(chart, pods):

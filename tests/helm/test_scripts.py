@@ -58,8 +58,10 @@ def test_local_stack_matches_the_kind_values():
     assert config["WAREHOUSE_HOST"] == f"warehouse.{namespace}.svc.cluster.local"
     assert int(config["WAREHOUSE_PORT"]) == stack[("Service", "warehouse")]["spec"]["ports"][0]["port"]
     assert config["AWS_ENDPOINT_URL"] == f"http://moto.{namespace}.svc.cluster.local:5000"
-    # secrets are created by kind-up.sh under the names the charts reference
+    # secrets are created by kind-up.sh under the names the charts reference, in the step pods' namespace
     assert 'apply_secret "$TASK_NS" superstore-warehouse' in KIND_UP
+    task_namespace = yaml.safe_load(KIND_VALUES.read_text())["taskNamespace"]["name"]
+    assert f"\nTASK_NS={task_namespace}\n" in KIND_UP
     assert "secretRef:\n      name: superstore-local-aws" in KIND_AIRFLOW_VALUES.read_text()
     assert 'apply_secret "$AIRFLOW_NS" superstore-local-aws' in KIND_UP
 

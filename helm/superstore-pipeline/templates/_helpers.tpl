@@ -1,24 +1,67 @@
-{{/* Labels every object of this chart carries. */}}
-{{- define "superstore.labels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: superstore-pipeline
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{/* Chart name, overridable. */}}
+{{- define "superstore-pipeline.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end }}
 
-{{/* The namespace the step pods run in. */}}
-{{- define "superstore.taskNamespace" -}}
-{{- required "taskNamespace.name is required" .Values.taskNamespace.name -}}
+{{/* Release-scoped base name of every object (the usual Helm convention). */}}
+{{- define "superstore-pipeline.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/* Selects this release's step pods (NetworkPolicy) and labels them (pod template). */}}
+{{- define "superstore-pipeline.selectorLabels" -}}
+app.kubernetes.io/part-of: superstore-pipeline
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels every object of this chart carries. */}}
+{{- define "superstore-pipeline.labels" -}}
+app.kubernetes.io/name: {{ include "superstore-pipeline.name" . }}
+{{ include "superstore-pipeline.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of the step pods: Airflow, not Helm, manages them. */}}
+{{- define "superstore-pipeline.podLabels" -}}
+app.kubernetes.io/name: {{ include "superstore-pipeline.name" . }}
+{{ include "superstore-pipeline.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: step
+{{- with .Values.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Namespace of the step pods: taskNamespace.name, else the release namespace. */}}
+{{- define "superstore-pipeline.taskNamespace" -}}
+{{- .Values.taskNamespace.name | default .Release.Namespace -}}
 {{- end }}
 
 {{/* Tag of the step images: image.tag, else the chart's appVersion. */}}
-{{- define "superstore.imageTag" -}}
+{{- define "superstore-pipeline.imageTag" -}}
 {{- .Values.image.tag | default .Chart.AppVersion -}}
 {{- end }}
 
-{{/* Names shared between the templates and the Airflow-side configuration. */}}
-{{- define "superstore.stepConfigMap" -}}superstore-pipeline-config{{- end }}
-{{- define "superstore.orchestrationConfigMap" -}}superstore-orchestration-config{{- end }}
-{{- define "superstore.stepPodLabel" -}}app.kubernetes.io/part-of: superstore-pipeline{{- end }}
+{{/* Object names; helm/airflow-values.yaml refers to the Airflow-side ones. */}}
+{{- define "superstore-pipeline.serviceAccountName" -}}
+{{- .Values.serviceAccount.name | default (include "superstore-pipeline.fullname" .) -}}
+{{- end }}
+{{- define "superstore-pipeline.stepConfigMap" -}}{{ include "superstore-pipeline.fullname" . }}-config{{- end }}
+{{- define "superstore-pipeline.orchestrationConfigMap" -}}{{ include "superstore-pipeline.fullname" . }}-orchestration{{- end }}
+{{- define "superstore-pipeline.podTemplateConfigMap" -}}{{ include "superstore-pipeline.fullname" . }}-pod-template{{- end }}
+{{- define "superstore-pipeline.podLauncher" -}}{{ include "superstore-pipeline.fullname" . }}-pod-launcher{{- end }}
+{{- define "superstore-pipeline.stepsPolicy" -}}{{ include "superstore-pipeline.fullname" . }}-steps{{- end }}
