@@ -7,7 +7,7 @@ BATCHES ?= 3
 ROWS ?= 1000
 IMAGES_UNIT := loader dbt generator soda
 
-.PHONY: setup up ui down airflow-db demo test lint unit images helm-check bench kind-up clean
+.PHONY: setup up ui down airflow-db demo report docs test lint unit images helm-check bench kind-up clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,15 @@ airflow-db: up
 demo: airflow-db
 	@if [ -z "$(SOURCE)" ]; then bash scripts/fetch-data.sh; fi
 	@$(ENV) $(PY) scripts/demo.py --source "$(or $(SOURCE),$(CURDIR)/data/superstore.csv)" --batches $(BATCHES) --rows $(ROWS)
+
+# The operations report: reports/index.html (static, opens without a server) from
+# the ops tables, the load ledger and the published tables; links the dbt docs.
+report: up
+	@$(ENV) .venv/orchestration/bin/superstore-report --output reports/index.html --docs reports/dbt-docs/index.html
+
+# dbt's docs as one static page, reports/dbt-docs/index.html (catalog of the published schema)
+docs: up
+	@$(ENV) .venv/dbt/bin/superstore-dbt docs --output reports/dbt-docs
 
 # Unit tests of each image run in that image's own virtualenv.
 unit: up

@@ -22,7 +22,7 @@ declare -A VENVS=(
   [loader]="images/loader/requirements.txt|images/common images/loader"
   [dbt]="images/dbt/requirements.txt|images/common images/dbt"
   [soda]="images/soda/requirements.txt|images/common images/soda"
-  [orchestration]="tests/requirements.txt|images/common orchestration"
+  [orchestration]="tests/requirements.txt|images/common orchestration report"
   [moto]="scripts/moto.requirements.txt|"
 )
 
