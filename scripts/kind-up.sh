@@ -57,11 +57,11 @@ create_cluster() {
   kubectl config use-context "kind-$CLUSTER" >/dev/null
 }
 
+# The step images and the Airflow image, all tagged IMAGE_TAG (scripts/images.sh).
 build_and_load_images() {
   CONTAINER_ENGINE=docker IMAGE_TAG=$IMAGE_TAG scripts/images.sh build
-  docker build --tag "superstore/airflow:$IMAGE_TAG" orchestration
   local ref
-  for ref in $(IMAGE_TAG=$IMAGE_TAG scripts/images.sh refs) "superstore/airflow:$IMAGE_TAG"; do
+  for ref in $(IMAGE_TAG=$IMAGE_TAG scripts/images.sh refs); do
     kind load docker-image --name "$CLUSTER" "$ref"
   done
 }

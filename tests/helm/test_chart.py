@@ -270,3 +270,26 @@ def test_every_value_is_documented_with_its_type_and_default():
     types = {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "object"}
     for key, value in values.items():
         assert table[key] == (types[type(value)], json.dumps(value)), key
+
+
+def test_the_readme_names_only_values_the_chart_reads():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    keys = set(flatten(values))
+    prefixes = {key.rsplit(".", n)[0] for key in keys for n in range(key.count(".") + 1)}
+    readme = (CHART / "README.md").read_text()
+    mentioned = {m for m in re.findall(r"`([a-zA-Z]+(?:\.[a-zA-Z]+)+)`", readme) if m.split(".")[0] in values}
+    assert mentioned, "the README names no values"
+    assert mentioned <= keys | prefixes, mentioned - keys - prefixes
+
+
+def test_no_instructions_put_the_password_on_a_command_line():
+    # --from-literal leaves the password in shell history and the process list
+    for path in (CHART / "templates" / "NOTES.txt", CHART / "README.md"):
+        assert "--from-literal=" not in path.read_text(), path.name
+
+
+def test_every_script_the_helm_files_name_exists():
+    helm_dir = REPO / "helm"
+    for path in [*helm_dir.rglob("*.yaml"), *helm_dir.rglob("*.md"), *helm_dir.rglob("*.txt")]:
+        for script in re.findall(r"\bscripts/[\w-]+(?:\.\w+)?", path.read_text()):
+            assert (REPO / script).is_file(), f"{path.relative_to(REPO)} names {script}"

@@ -68,6 +68,7 @@ def test_pod_is_valid_and_locked_down(kubernetes_runner, step):
     assert base["image"] == f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/superstore/{step.image}:1.0.0"
     assert base["args"] == list(step.arguments)
     assert not base.get("command")  # empty: the image's ENTRYPOINT runs
+    assert base["imagePullPolicy"] == "IfNotPresent"
     # settings from the ConfigMap and the Secret, never inline values
     assert {e.get("configMapRef", {}).get("name") for e in base["envFrom"]} >= {"superstore-pipeline-config"}
     assert {e.get("secretRef", {}).get("name") for e in base["envFrom"]} >= {"superstore-warehouse"}
