@@ -14,7 +14,7 @@ from kubernetes.client import models as k8s
 
 from superstore_orchestration import config
 from superstore_orchestration.factory import image_ref
-from superstore_orchestration.steps import LARGE, TASK_ENV, Step
+from superstore_orchestration.steps import LARGE, SMALL, TASK_ENV, Step
 
 XCOM_SIDECAR = "airflow-xcom-sidecar"  # the container KubernetesPodOperator adds for do_xcom_push
 
@@ -35,8 +35,10 @@ class StepPodOperator(KubernetesPodOperator):
 
 
 def step_resources(step: Step) -> k8s.V1ResourceRequirements:
+    """The configured resources of the step's size (PIPELINE_STEP_RESOURCES);
+    a step declared with resources of its own keeps them."""
     sizes = config.pipeline().step_resources
-    size = sizes.large if step.resources == LARGE else sizes.small
+    size = {SMALL: sizes.small, LARGE: sizes.large}.get(step.resources, step.resources)
     return k8s.V1ResourceRequirements(
         requests={"cpu": size.cpu, "memory": size.memory},
         limits={"memory": size.memory},  # no CPU limit: throttling only slows a step down

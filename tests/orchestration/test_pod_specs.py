@@ -105,6 +105,10 @@ def test_step_resources_are_a_setting(kubernetes_runner, monkeypatch):
         size = sizes["large" if step.resources == steps.LARGE else "small"]
         resources = next(c for c in rendered_pod(step)["spec"]["containers"] if c["name"] == "base")["resources"]
         assert resources == {"requests": size, "limits": {"memory": size["memory"]}}
+    # a step with resources of its own keeps them
+    own = steps.Step("own_size", "loader", ("create-schemas",), resources=steps.Resources(cpu="3", memory="5Gi"))
+    resources = next(c for c in rendered_pod(own)["spec"]["containers"] if c["name"] == "base")["resources"]
+    assert resources == {"requests": {"cpu": "3", "memory": "5Gi"}, "limits": {"memory": "5Gi"}}
 
 
 def test_the_runner_refuses_to_build_pods_without_the_charts_template(kubernetes_runner, monkeypatch):
