@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Build the pipeline's step images with Docker or Podman.
+# Build the pipeline's images with Docker or Podman: the four step images
+# (one recipe, images/Dockerfile, a build arg + target per image) and the
+# Airflow image helm/airflow-values.yaml and docker-compose.yml run
+# (orchestration/Dockerfile). Unchanged images come from the layer cache.
 #
 #   scripts/images.sh build [IMAGE...]   build IMAGEs (default: all), print timings
 #   scripts/images.sh refs [IMAGE...]    print the image references
+#   scripts/images.sh list               print the image names
 #
 # Environment:
 #   CONTAINER_ENGINE   docker | podman (default: docker when its engine answers)
 #   IMAGE_REPOSITORY   default superstore      -> superstore/<image>:<tag>
-#   IMAGE_TAG          default dev
+#   IMAGE_TAG          default dev: the tag and the org.opencontainers.image.version
+#                      label of every image
 #   BASE_IMAGE         default python:3.11-slim-bookworm; when it can be neither
 #                      found nor pulled, a local Debian base is built instead
 #                      (scripts/base-image.sh) so no registry is needed
@@ -17,7 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_IMAGES=(generator loader dbt soda)
+STEP_IMAGES=(generator loader dbt soda)
+ALL_IMAGES=("${STEP_IMAGES[@]}" airflow)
 IMAGE_REPOSITORY=${IMAGE_REPOSITORY:-superstore}
 IMAGE_TAG=${IMAGE_TAG:-dev}
 DEFAULT_BASE_IMAGE=python:3.11-slim-bookworm
@@ -43,24 +49,34 @@ resolve_base_image() {
 }
 
 build_image() {
-  local image=$1 ref start
+  local image=$1 ref start context
   ref=$(image_ref "$image")
   local args=(
-    build --file "images/$image/Dockerfile" --tag "$ref"
+    build --tag "$ref"
     --build-arg "BASE_IMAGE=$BASE_IMAGE"
     --build-arg "VERSION=$IMAGE_TAG"
     --build-arg "SOURCE_URL=${IMAGE_SOURCE_URL:-unknown}"
   )
+  if [ "$image" = airflow ]; then
+    # the orchestration package depends on superstore-common (images/common)
+    args+=(--file orchestration/Dockerfile --build-context common=images/common)
+    context=orchestration/
+  else
+    args+=(--file images/Dockerfile --build-arg "IMAGE=$image" --target "$image")
+    context=images/
+  fi
   if [ -s "$CA_BUNDLE" ]; then args+=(--secret "id=ca,src=$CA_BUNDLE"); fi
   start=$(date +%s)
-  DOCKER_BUILDKIT=1 engine "${args[@]}" images/
+  DOCKER_BUILDKIT=1 engine "${args[@]}" "$context"
   echo "built $ref in $(($(date +%s) - start)) s"
 }
 
 validate_images() {
-  local image
+  local image known
   for image in "$@"; do
-    if [ ! -f "images/$image/Dockerfile" ]; then
+    known=no
+    for name in "${ALL_IMAGES[@]}"; do [ "$name" = "$image" ] && known=yes; done
+    if [ "$known" = no ]; then
       echo "unknown image '$image' (images: ${ALL_IMAGES[*]})" >&2
       exit 2
     fi
@@ -80,7 +96,9 @@ case "$command" in
     for image in "${images[@]}"; do build_image "$image"; done ;;
   refs)
     for image in "${images[@]}"; do image_ref "$image"; done ;;
+  list)
+    printf '%s\n' "${images[@]}" ;;
   *)
-    echo "usage: $0 build|refs [IMAGE...]" >&2
+    echo "usage: $0 build|refs|list [IMAGE...]" >&2
     exit 2 ;;
 esac
