@@ -1,16 +1,18 @@
 """The local demo: the initial load, then N incremental batches, each a real
 Airflow DAG run (dag.test) with the local runner; prints progress, a summary
-table and writes reports/last-run.json."""
+table and writes reports/last-run.json, both from the ops tables the runs
+recorded themselves in."""
 
 import json
 import os
 import time
-from decimal import Decimal
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
+from superstore_common.ops import RunRecords
+from superstore_common.settings import WarehouseSettings
+from superstore_common.warehouse import connect, quote_ident
 from superstore_orchestration.config import REPO_ROOT
 from superstore_orchestration.local_run import RunRecord, output_to, run_dag
 
@@ -41,79 +43,84 @@ def run(kind: str, dag_id: str, conf: dict) -> dict:
 
 
 def summarize(kind: str, record: RunRecord) -> dict:
-    load = record.result("load") or {}
-    build = record.result("build") or {}
-    scan = record.result("scan") or {}
+    """The run as the ops tables recorded it (the record teardown's work)."""
+    settings = WarehouseSettings()
+    with connect(settings, "superstore-demo") as connection:
+        run_ = RunRecords(connection, settings.ops_schema).run(record.dag_id, record.run_id)
+    if run_ is None:
+        raise typer.BadParameter(f"run {record.run_id} of {record.dag_id} was not recorded in the ops tables")
+    steps = {s["task_id"]: s for s in run_["steps"]}
+    checks = run_["checks"]
     return {
-        "dag_id": record.dag_id,
-        "run_id": record.run_id,
+        **{k: run_[k] for k in ("dag_id", "run_id", "state", "seconds", "error")},
         "kind": kind,
-        "status": record.state,
         "errors": record.errors,
-        "source_rows": load.get("source_rows"),
-        "loaded_rows": load.get("loaded_rows"),
-        "rejected_rows": load.get("rejected_rows"),
-        "source_sales_sum": load.get("sales_sum"),
-        "source_profit_sum": load.get("profit_sum"),
-        "objects": [o["key"] for o in load.get("objects", [])],
-        "published_loads": build.get("published", []),
-        "rejected_loads": build.get("rejected", []),
-        "tables": build.get("tables", {}),
-        "checks": {
-            "passed": scan.get("passed", 0) + build.get("tests_passed", 0),
-            "failed": scan.get("failed", 0) + len(build.get("rejected", [])),
-        },
-        "steps": [{"step": t.task_id, "state": t.state, "seconds": t.seconds} for t in record.tasks.values()],
+        "loaded_rows": steps.get("load", {}).get("rows"),
+        "rejected_rows": steps.get("load", {}).get("rejected_rows"),
+        "fact_rows": steps.get("build", {}).get("rows"),
+        "checks": {status: sum(c["status"] == status for c in checks) for status in ("pass", "warn", "fail")},
+        "steps": run_["steps"],
     }
 
 
-def published_totals() -> dict:
-    env = os.environ
-    schema = env.get("WAREHOUSE_PUBLISHED_SCHEMA", "analytics")
-    with psycopg.connect(
-        host=env["WAREHOUSE_HOST"],
-        port=env["WAREHOUSE_PORT"],
-        dbname=env["WAREHOUSE_DB"],
-        user=env["WAREHOUSE_USER"],
-        password=env["WAREHOUSE_PASSWORD"],
-    ) as conn:
-        rows, sales, profit = conn.execute(
+def published_tables() -> dict:
+    settings = WarehouseSettings()
+    schema = quote_ident(settings.published_schema)
+    with connect(settings, "superstore-demo") as connection:
+        names = [n for (n,) in connection.fetchall(
+            "select table_name from information_schema.tables where table_schema = %s order by 1",
+            (settings.published_schema,),
+        )]  # fmt: skip
+        tables = {n: connection.fetchone(f"select count(*) from {schema}.{quote_ident(n)}")[0] for n in names}
+        rows, sales, profit = connection.fetchone(
             f"select count(*), coalesce(sum(sales), 0), coalesce(sum(profit), 0) from {schema}.fct_sales"
-        ).fetchone()
-    return {"fact_rows": rows, "fact_sales_sum": str(Decimal(sales)), "fact_profit_sum": str(Decimal(profit))}
+        )
+    return {"tables": tables, "fact_rows": rows, "fact_sales_sum": str(sales), "fact_profit_sum": str(profit)}
+
+
+def _count(value) -> str:
+    return "-" if value is None else f"{value:,}"
 
 
 def print_summary(runs: list[dict], published: dict) -> None:
     names = ["initial" if r["kind"] == "initial" else f"batch {i}" for i, r in enumerate(runs)]
     table = Table(title="Runs")
-    for column in ("run", "status", "source rows", "loaded", "rejected", "fact rows", "checks ✓/✗", "seconds"):
-        table.add_column(column, justify="left" if column in ("run", "status") else "right")
+    for column in ("run", "state", "loaded", "rejected", "fact rows", "checks ✓/!/✗", "seconds"):
+        table.add_column(column, justify="left" if column in ("run", "state") else "right")
     for name, run_ in zip(names, runs, strict=True):
-        fact = next((n for t, n in run_["tables"].items() if t.endswith("fct_sales")), None)
         table.add_row(
             name,
-            "[green]success[/]" if run_["status"] == "success" else f"[red]{run_['status']}[/]",
-            *(str(run_[k]) if run_[k] is not None else "-" for k in ("source_rows", "loaded_rows", "rejected_rows")),
-            str(fact) if fact is not None else "-",
-            f"{run_['checks']['passed']}/{run_['checks']['failed']}",
-            f"{sum(s['seconds'] for s in run_['steps']):.1f}",
+            "[green]success[/]" if run_["state"] == "success" else f"[red]{run_['state']}[/]",
+            _count(run_["loaded_rows"]),
+            _count(run_["rejected_rows"]),
+            _count(run_["fact_rows"]),
+            "/".join(str(run_["checks"][s]) for s in ("pass", "warn", "fail")),
+            f"{run_['seconds']:.1f}" if run_["seconds"] is not None else "-",
         )
     console.print(table)
 
-    steps = Table(title="Seconds per step")
+    steps = Table(title="Seconds per step (- : did not run)")
     steps.add_column("step")
     for name in names:
         steps.add_column(name, justify="right")
-    seconds = [{s["step"]: s["seconds"] for s in r["steps"]} for r in runs]
-    for step in dict.fromkeys(s for r in runs for s in (x["step"] for x in r["steps"])):
-        steps.add_row(step, *(f"{s[step]:.1f}" if step in s else "" for s in seconds))
+    by_run = [{s["task_id"]: s for s in r["steps"]} for r in runs]
+    for step in dict.fromkeys(s["task_id"] for r in runs for s in r["steps"]):
+        cells = []
+        for seen in by_run:
+            s = seen.get(step)
+            if s is None:
+                cells.append("")
+            elif s["seconds"] is None:
+                cells.append(f"[dim]- {s['state']}[/]")
+            else:
+                cells.append(f"{s['seconds']:.1f}" + ("" if s["state"] == "success" else f" [red]{s['state']}[/]"))
+        steps.add_row(step, *cells)
     console.print(steps)
 
-    latest = next((r["tables"] for r in reversed(runs) if r["tables"]), {})
     tables = Table(title="Published tables")
     tables.add_column("table")
     tables.add_column("rows", justify="right")
-    for name, rows in sorted(latest.items()):
+    for name, rows in published["tables"].items():
         tables.add_row(name, f"{rows:,}")
     console.print(tables)
     console.print(
@@ -128,14 +135,14 @@ def main(
     rows: int = typer.Option(1000, help="Order lines per incremental batch"),
 ) -> None:
     runs = [run("initial", "superstore_initial_load", {"source": source})]
-    if runs[0]["status"] == "success":
+    if runs[0]["state"] == "success":
         for i in range(batches):
             runs.append(run("incremental", "superstore_incremental_load", {"rows": rows, "seed": i + 1}))
-    published = published_totals()
-    REPORT.write_text(json.dumps({"runs": runs, "published": published}, indent=2, ensure_ascii=False))
+    published = published_tables()
+    REPORT.write_text(json.dumps({"runs": runs, "published": published}, indent=2, ensure_ascii=False, default=str))
     print_summary(runs, published)
     console.print(f"report: {REPORT}\nairflow log: {AIRFLOW_LOG}")
-    if any(r["status"] != "success" for r in runs):
+    if any(r["state"] != "success" for r in runs):
         raise typer.Exit(1)
 
 

@@ -30,7 +30,6 @@ from superstore_orchestration.steps import (
 )
 
 XCOM_PATH = "/airflow/xcom/return.json"
-RUN_AS_USER = 10001  # the images' non-root user
 
 
 def image_ref(step: Step) -> str:

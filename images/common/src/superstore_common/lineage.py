@@ -43,11 +43,11 @@ def _parent(variable: str) -> tuple[str, str, str] | None:
     return "/".join(parts[:-2]), parts[-2], parts[-1]
 
 
-def _run_facets(record: StepRecord) -> dict:
+def _run_facets(record: StepRecord, parent: tuple[str, str, str] | None = None) -> dict:
     from openlineage.client.facet_v2 import error_message_run, parent_run
 
     facets = {}
-    if parent := _parent("OPENLINEAGE_PARENT_ID"):
+    if parent := parent or _parent("OPENLINEAGE_PARENT_ID"):
         root = _parent("OPENLINEAGE_ROOT_PARENT_ID") or parent
         facets["parent"] = parent_run.ParentRunFacet(
             run=parent_run.Run(runId=parent[2]),
@@ -72,7 +72,7 @@ def _dataset_facets(dataset: Dataset) -> dict:
     return {"schema": schema_dataset.SchemaDatasetFacet(fields=fields)}
 
 
-def _inputs(record: StepRecord) -> list:
+def _inputs(datasets: list[Dataset]) -> list:
     from openlineage.client.event_v2 import InputDataset
     from openlineage.client.facet_v2 import input_statistics_input_dataset as statistics
 
@@ -85,11 +85,11 @@ def _inputs(record: StepRecord) -> list:
             if d.rows is None
             else {"inputStatistics": statistics.InputStatisticsInputDatasetFacet(rowCount=d.rows)},
         )
-        for d in record.inputs
+        for d in datasets
     ]
 
 
-def _outputs(record: StepRecord) -> list:
+def _outputs(datasets: list[Dataset]) -> list:
     from openlineage.client.event_v2 import OutputDataset
     from openlineage.client.facet_v2 import output_statistics_output_dataset as statistics
 
@@ -102,7 +102,7 @@ def _outputs(record: StepRecord) -> list:
             if d.rows is None
             else {"outputStatistics": statistics.OutputStatisticsOutputDatasetFacet(rowCount=d.rows)},
         )
-        for d in record.outputs
+        for d in datasets
     ]
 
 
@@ -112,6 +112,17 @@ def job_name(record: StepRecord) -> str:
     return f"{parent[1] if parent else 'superstore'}.{record.command}"
 
 
+def _namespace() -> str:
+    return os.environ.get(NAMESPACE_ENV, "superstore")
+
+
+def _send(event) -> None:
+    try:
+        _client().emit(event)
+    except Exception as exc:  # noqa: BLE001 - lineage must never fail the step
+        log.warning("could not emit the OpenLineage %s event: %s", event.eventType, exc)
+
+
 def _emit(record: StepRecord, state: str) -> None:
     if not configured():
         return
@@ -119,19 +130,44 @@ def _emit(record: StepRecord, state: str) -> None:
     from openlineage.client.uuid import generate_new_uuid
 
     record.lineage_run_id = run_id = record.lineage_run_id or str(generate_new_uuid())
-    event = RunEvent(
-        eventType=RunState[state],
-        eventTime=(record.ended_at or record.started_at).isoformat(),
-        run=Run(runId=run_id, facets=_run_facets(record)),
-        job=Job(namespace=os.environ.get(NAMESPACE_ENV, "superstore"), name=job_name(record)),
-        producer=PRODUCER,
-        inputs=_inputs(record) if state != "START" else [],
-        outputs=_outputs(record) if state != "START" else [],
+    _send(
+        RunEvent(
+            eventType=RunState[state],
+            eventTime=(record.ended_at or record.started_at).isoformat(),
+            run=Run(runId=run_id, facets=_run_facets(record)),
+            job=Job(namespace=_namespace(), name=job_name(record)),
+            producer=PRODUCER,
+            inputs=_inputs(record.inputs) if state != "START" else [],
+            outputs=_outputs(record.outputs) if state != "START" else [],
+        )
     )
-    try:
-        _client().emit(event)
-    except Exception as exc:  # noqa: BLE001 - lineage must never fail the step
-        log.warning("could not emit the OpenLineage %s event: %s", state, exc)
+    if state != "START":
+        for name, inputs, outputs in record.parts:
+            _emit_part(record, name, inputs, outputs)
+
+
+def _emit_part(record: StepRecord, name: str, inputs: list[Dataset], outputs: list[Dataset]) -> None:
+    """A part of the step (one dbt model, the publish) as a child run of the step's run."""
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.uuid import generate_new_uuid
+
+    run = Run(
+        runId=str(generate_new_uuid()),
+        facets=_run_facets(record, (_namespace(), job_name(record), record.lineage_run_id)),
+    )
+    job = Job(namespace=_namespace(), name=f"{job_name(record)}.{name}")
+    for state in ("START", "FAIL" if record.state == "failed" else "COMPLETE"):
+        _send(
+            RunEvent(
+                eventType=RunState[state],
+                eventTime=(record.ended_at or record.started_at).isoformat(),
+                run=run,
+                job=job,
+                producer=PRODUCER,
+                inputs=_inputs(inputs),
+                outputs=_outputs(outputs),
+            )
+        )
 
 
 def start(record: StepRecord) -> None:

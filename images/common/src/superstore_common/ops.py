@@ -29,6 +29,7 @@ class StepResult:
     ended_at: datetime | None = None
     seconds: float | None = None
     rows: int | None = None
+    rejected_rows: int | None = None
     error: str | None = None
     artifacts_uri: str | None = None  # s3://.../runs/<dag>/<run>/<task>/ when the step left a record
 
@@ -88,6 +89,7 @@ class RunRecords:
   ended_at timestamp,
   seconds double precision,
   rows bigint,
+  rejected_rows bigint,
   error varchar({TEXT_MAX}),
   artifacts_uri varchar(2048),
   primary key (dag_id, run_id, task_id)
@@ -118,9 +120,10 @@ class RunRecords:
             for s in run.steps:
                 self.connection.execute(
                     f"insert into {self.steps} (dag_id, run_id, task_id, state, try_number, started_at, ended_at,"
-                    " seconds, rows, error, artifacts_uri) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " seconds, rows, rejected_rows, error, artifacts_uri)"
+                    " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (*key, s.task_id, s.state, s.try_number, s.started_at, s.ended_at, s.seconds, s.rows,
-                     _cut(s.error), s.artifacts_uri),
+                     s.rejected_rows, _cut(s.error), s.artifacts_uri),
                 )  # fmt: skip
             for c in run.checks:
                 self.connection.execute(
@@ -133,9 +136,16 @@ class RunRecords:
         """The latest recorded run (of one DAG, or any), with its steps and checks."""
         where, params = ("where dag_id = %s", (dag_id,)) if dag_id else ("", ())
         row = self.connection.fetchone(
+            f"select dag_id, run_id from {self.runs} {where} order by recorded_at desc limit 1", params
+        )
+        return self.run(*row) if row else None
+
+    def run(self, dag_id: str, run_id: str) -> dict[str, Any] | None:
+        """A recorded run, with its steps and checks."""
+        row = self.connection.fetchone(
             f"select dag_id, run_id, state, run_type, started_at, ended_at, seconds, error from {self.runs}"
-            f" {where} order by recorded_at desc limit 1",
-            params,
+            " where dag_id = %s and run_id = %s",
+            (dag_id, run_id),
         )
         if row is None:
             return None
@@ -147,7 +157,9 @@ class RunRecords:
             )
         )
         key = (run["dag_id"], run["run_id"])
-        step_columns = ("task_id", "state", "try_number", "started_at", "ended_at", "seconds", "rows", "error")
+        step_columns = (
+            "task_id", "state", "try_number", "started_at", "ended_at", "seconds", "rows", "rejected_rows", "error"
+        )  # fmt: skip
         run["steps"] = [
             dict(zip(step_columns, r, strict=True))
             for r in self.connection.fetchall(

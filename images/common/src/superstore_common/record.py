@@ -67,6 +67,15 @@ def warehouse_dataset(settings, schema: str, table: str, fields=(), rows: int | 
     )
 
 
+def table_fields(connection, schema: str, table: str) -> list[tuple[str, str]]:
+    """A table's columns and types, for a dataset's schema facet."""
+    return connection.fetchall(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = %s and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+
+
 @dataclass
 class CheckResult:
     """One data-quality check's outcome, as the run records keep it (ops.check_results)."""
@@ -86,12 +95,15 @@ class StepRecord:
     ended_at: datetime | None = None
     state: Literal["running", "success", "failed"] = "running"
     rows: int | None = None  # the step's headline count: rows loaded, built, checked
+    rejected_rows: int | None = None  # rows it refused (kept elsewhere with their reason)
     error: str | None = None
     result: dict[str, Any] | None = None
     inputs: list[Dataset] = field(default_factory=list)
     outputs: list[Dataset] = field(default_factory=list)
     artifacts: dict[str, bytes] = field(default_factory=dict, repr=False)
     lineage_run_id: str | None = None  # one OpenLineage run for START and its end event
+    # Parts of the step with lineage of their own (name, inputs, outputs), e.g. dbt models.
+    parts: list[tuple[str, list[Dataset], list[Dataset]]] = field(default_factory=list)
 
     def attach(self, name: str, data: bytes | str | dict | list) -> None:
         """Keep a file with the run's record (JSON for dicts and lists)."""
@@ -111,6 +123,7 @@ class StepRecord:
     def as_json(self, task: TaskContext) -> dict[str, Any]:
         body = asdict(self)
         body.pop("artifacts")
+        body.pop("parts")
         return {
             **body,
             "dag_id": task.dag_id,

@@ -1,18 +1,21 @@
 """superstore-dbt: audit the candidate loads and publish the star schema (write-audit-publish)."""
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from superstore_common import record
 from superstore_common.loads import Ledger
 from superstore_common.objects import parse_load_ids
 from superstore_common.settings import WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
 from superstore_common.warehouse import connect, quote_ident
 
+from superstore_dbt import lineage
 from superstore_dbt.build import build_and_publish
 from superstore_dbt.publish import Publisher
-from superstore_dbt.runner import DbtProject, dbt_environment, invoke_dbt
+from superstore_dbt.runner import DbtProject, dbt_environment, generate_docs, invoke_dbt
 
 app = new_app(__doc__)
 
@@ -28,16 +31,25 @@ def build(
     load_ids: Annotated[str, typer.Option(help="JSON list of the candidate load ids (the load step's load_ids).")],
     run_id: Annotated[str, typer.Option(help="The pipeline run: names its audit schema.")],
 ) -> None:
-    """Audit the candidate loads (every check on the run's audit tables), reject
-    each load that fails one, publish the rest in one transaction."""
+    """Audit the candidate loads, reject each one that fails a check, publish the rest in one transaction.
+
+    Every model and check runs on the run's audit schema first."""
     settings = WarehouseSettings()
     ids = parse_load_ids(load_ids)
+    step = record.current()
     with dbt_environment(settings, settings.audit_schema(run_id)), connect(settings, "superstore-dbt") as connection:
         project = DbtProject()
         publisher = Publisher(connection, settings, settings.audit_schema(run_id), project.marts())
         ledger = Ledger(connection, settings.raw_schema)
-        outcome = build_and_publish(project, ledger, publisher, ids, rebuild=mode is Mode.initial)
+        try:
+            outcome = build_and_publish(project, ledger, publisher, ids, rebuild=mode is Mode.initial)
+        finally:  # a failed build keeps dbt's artifacts too
+            manifest = lineage.attach_artifacts(step)
         tables = publisher.row_counts() if publisher.published_tables_exist() else {}
+        published = {name.rsplit(".", 1)[-1]: rows for name, rows in tables.items()} if outcome.published else {}
+        if manifest:
+            lineage.record_lineage(step, manifest, settings, connection, published)
+    step.rows = published.get("fct_sales")
     summary = outcome.summary
     write_result(
         {
@@ -97,6 +109,20 @@ def pass_through(command: str, args: list[str]) -> None:
     with dbt_environment(settings, settings.audit_schema("compile")):
         if not invoke_dbt(command, *args).success:
             raise StepError(f"dbt {command} failed, see its log above")
+
+
+@app.command("docs")
+def docs(
+    output: Annotated[
+        Path, typer.Option(help="Directory of the static site (index.html, manifest.json, catalog.json).")
+    ] = Path("reports/dbt-docs"),
+) -> None:
+    """dbt docs of the project as one static page (dbt docs generate --static).
+
+    The catalog is read from the published schema: it works between runs,
+    when every audit schema has been dropped."""
+    docs = generate_docs(WarehouseSettings(), output)
+    typer.echo(f"dbt docs: {docs['path']} ({docs['models']} models and {docs['sources']} sources in the catalog)")
 
 
 def main() -> None:

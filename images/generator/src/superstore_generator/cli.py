@@ -7,6 +7,7 @@ from datetime import datetime
 
 import typer
 from pydantic import ValidationError
+from superstore_common import record
 from superstore_common.objects import load_id
 from superstore_common.settings import LakeSettings, WarehouseSettings
 from superstore_common.step import StepError, new_app, run, write_result
@@ -44,6 +45,7 @@ def generate(
     ),
     prefix: str | None = typer.Option(None, help="key prefix (default $INCOMING_PREFIX)"),
 ) -> None:
+    """Write a batch of realistic new orders to s3://RAW_BUCKET/INCOMING_PREFIX (once per spec)."""
     lake = LakeSettings()
     source = choose_reference(reference)
     spec = BatchSpec(
@@ -73,6 +75,9 @@ def generate(
         totals = batch.totals()
         etag = upload_csv(bucket, key, batch.chunks(), metadata=totals)
         log.info("wrote %d rows to s3://%s/%s", rows, bucket, key)
+    step = record.current()
+    step.rows = int(totals["rows"])
+    step.outputs = [record.s3_dataset(bucket, key, rows=step.rows)]
     write_result(
         {
             "bucket": bucket,

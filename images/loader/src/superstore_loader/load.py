@@ -25,18 +25,19 @@ from decimal import Decimal
 from typing import TextIO
 
 import pyarrow.compute as pc
+from superstore_common import record
 from superstore_common.loads import Counts, Load, LoadState
 from superstore_common.objects import S3Object
 from superstore_common.settings import LakeSettings
 from superstore_common.step import StepError
 
 from superstore_loader import fast_path
-from superstore_loader.columns import PROFIT, SALES, SOURCE_COLUMNS
+from superstore_loader.columns import PROFIT, RAW_COLUMNS, SALES, SOURCE_COLUMNS
 from superstore_loader.read_ahead import read_ahead
 from superstore_loader.rejects import Rejects
 from superstore_loader.s3objects import ObjectChanged, first_bytes, head, open_bytes, open_text
 from superstore_loader.validation import Chunk, Validation
-from superstore_loader.warehouse import Warehouse
+from superstore_loader.warehouse import ROWS_TABLE, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,22 @@ class Outcome:
         }
 
 
+def _record(outcomes: list[Outcome], staged: list[Load], warehouse: Warehouse) -> None:
+    """The step's record, also when every object was refused: each object's
+    outcome (rejected rows and where they are kept), what was read and written."""
+    step = record.current()
+    step.attach("objects.json", [o.as_dict() for o in outcomes])
+    step.rows = sum(load.raw_rows or 0 for load in staged)
+    step.rejected_rows = sum(o.as_dict()["rejected_rows"] for o in outcomes if o.status == "rejected")
+    step.inputs = [
+        record.s3_dataset(o.obj.bucket, o.obj.key, rows=o.load.source_rows if o.load else None) for o in outcomes
+    ]
+    settings = warehouse.settings
+    step.outputs = [
+        record.warehouse_dataset(settings, settings.raw_schema, ROWS_TABLE, fields=RAW_COLUMNS, rows=step.rows)
+    ]
+
+
 def load(
     objects: list[S3Object],
     encoding: str,
@@ -110,6 +127,7 @@ def load(
     ]
     staged = [o.load for o in outcomes if o.status == "staged"]
     errors = [o.error for o in outcomes if o.error]
+    _record(outcomes, staged, warehouse)
     if errors and not staged:
         raise StepError("; ".join(errors))
     return {

@@ -66,6 +66,7 @@ def run_result(
                 # a task that never ran took no time, whatever Airflow's bookkeeping says
                 seconds=None if state in NOT_RUN else record.get("seconds", task.get("duration")),
                 rows=record.get("rows"),
+                rejected_rows=record.get("rejected_rows"),
                 error=record.get("error") or errors.get(task["task_id"]),
                 artifacts_uri=f"s3://{bucket}/{run_prefix(dag_id, run_id)}{task['task_id']}/" if record else None,
             )

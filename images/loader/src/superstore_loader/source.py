@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import ClientError
+from superstore_common import record
 from superstore_common.objects import S3Object
 from superstore_common.s3 import parse_s3_uri
 from superstore_common.settings import LakeSettings
@@ -22,6 +23,14 @@ BLOCK = 1 << 20
 Store = Callable[[str, str], None]
 
 
+def _source_dataset(source: str) -> tuple[str, str]:
+    """The source file in OpenLineage's naming: s3://bucket + key, or file + path."""
+    if source.startswith("s3://"):
+        bucket, key = parse_s3_uri(source)
+        return f"s3://{bucket}", key
+    return "file", str(Path(source).resolve())
+
+
 def put_source(source: str, *, s3, lake: LakeSettings) -> dict:
     sha256, size, store = _from_s3(source, s3) if source.startswith("s3://") else _from_file(source, s3)
     key = f"{lake.source_prefix}{sha256}.csv"
@@ -32,6 +41,9 @@ def put_source(source: str, *, s3, lake: LakeSettings) -> dict:
         etag = _etag(s3, lake.raw_bucket, key)
         log.info("%s stored as s3://%s/%s (%d bytes)", source, lake.raw_bucket, key, size)
     obj = S3Object(lake.raw_bucket, key, etag)
+    step = record.current()
+    step.inputs = [record.Dataset(*_source_dataset(source))]
+    step.outputs = [record.s3_dataset(obj.bucket, obj.key)]
     return {**obj.identity(), "load_id": obj.load_id, "sha256": sha256, "bytes": size, "source": source}
 
 
