@@ -11,12 +11,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import boto3
 import pytest
 from psycopg import sql
 from soda_warehouse import (
+    CALENDAR,
     REPO,
     SOURCES,
     Built,
@@ -39,6 +41,10 @@ SETTINGS = {
     "WAREHOUSE_PUBLISHED_SCHEMA": "soda_test_analytics",
     "WAREHOUSE_OPS_SCHEMA": "soda_test_ops",
     "RAW_BUCKET": f"soda-test-{SESSION}",
+    # The sample's orders are years old (the source's): every date of the
+    # calendar dbt publishes counts as fresh here, so that a clean scan has
+    # no warning; the freshness tests set their own ages.
+    "QUALITY_FRESHNESS_ORDER_DATE_WARN_AFTER": f"{(date.today() - CALENDAR[0]).days + 1}d",
 }
 PUBLISHED_SCHEMA = SETTINGS["WAREHOUSE_PUBLISHED_SCHEMA"]
 PRISTINE_SCHEMA = "soda_test_pristine"  # the published tables as dbt built them
@@ -139,12 +145,19 @@ def step_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return set_env(monkeypatch, {**SETTINGS, "XCOM_RETURN_PATH": str(tmp_path / "return.json")})
 
 
+# The Airflow task a scan runs for (Airflow's AIRFLOW_CTX_* names): with
+# them, the step records itself under runs/<dag>/<run>/<task>/ in RAW_BUCKET.
+TASK = {"AIRFLOW_CTX_DAG_ID": "soda_tests", "AIRFLOW_CTX_TASK_ID": "scan"}
+
+
 @dataclass(frozen=True)
 class StepRun:
     returncode: int
     stderr: str
     result: dict | None
     seconds: float
+    record: dict | None = None  # step.json, when the run was a task's
+    artifacts: dict | None = None  # name -> parsed JSON
 
     @property
     def error_line(self) -> str:
@@ -160,15 +173,32 @@ class StepRun:
 def soda_scan(step_env: dict[str, str]) -> Callable[..., StepRun]:
     """Run `superstore-soda scan ARGS` as a process."""
 
-    def run(*args: str) -> StepRun:
+    def run(*args: str, recorded: bool = False, env: dict[str, str] | None = None) -> StepRun:
+        """recorded: run as an Airflow task's step (a run id of its own) and
+        read back what it recorded in the lake."""
         result_path = Path(step_env["XCOM_RETURN_PATH"])
         result_path.unlink(missing_ok=True)
+        run_env = {**step_env, **(env or {})}
+        if recorded:
+            run_env |= {**TASK, "AIRFLOW_CTX_DAG_RUN_ID": f"run-{uuid.uuid4().hex[:8]}"}
         started = time.monotonic()
         done = subprocess.run(
-            [str(ENTRYPOINT), "scan", *args], env=step_env, capture_output=True, text=True, timeout=120, check=False
+            [str(ENTRYPOINT), "scan", *args], env=run_env, capture_output=True, text=True, timeout=120, check=False
         )
         seconds = time.monotonic() - started
         result = json.loads(result_path.read_text()) if result_path.exists() else None
-        return StepRun(done.returncode, done.stderr, result, seconds)
+        if not recorded:
+            return StepRun(done.returncode, done.stderr, result, seconds)
+        s3 = boto3.client("s3")
+        prefix = f"runs/{TASK['AIRFLOW_CTX_DAG_ID']}/{run_env['AIRFLOW_CTX_DAG_RUN_ID']}/{TASK['AIRFLOW_CTX_TASK_ID']}/"
+        listed = s3.list_objects_v2(Bucket=SETTINGS["RAW_BUCKET"], Prefix=prefix).get("Contents", [])
+        stored = {
+            item["Key"].removeprefix(prefix): json.loads(
+                s3.get_object(Bucket=SETTINGS["RAW_BUCKET"], Key=item["Key"])["Body"].read()
+            )
+            for item in listed
+        }
+        record = stored.pop("step.json", None)
+        return StepRun(done.returncode, done.stderr, result, seconds, record, stored)
 
     return run

@@ -35,6 +35,13 @@ def source_file() -> Path | None:
     return next((path for path in SOURCES if path.is_file()), None)
 
 
+def parse_source_date(text: str) -> date:
+    if "-" in text:
+        return date.fromisoformat(text)
+    month, day, year = (int(part) for part in text.split("/"))
+    return date(year, month, day)
+
+
 def us_zip_code(postal_code: str, country: str) -> str:
     """The cleaning rule dbt applies (macros/cleaning.sql): US ZIP codes
     that lost their leading zero get it back."""
@@ -144,6 +151,11 @@ class Sample:
     @property
     def figures(self) -> Figures:
         return Figures.of(self.rows)
+
+    @property
+    def order_dates(self) -> set[date]:
+        """The lines' order dates: ISO (the public copy) or US month/day/year (Kaggle's)."""
+        return {parse_source_date(row["Order Date"]) for row in self.rows}
 
     def write(self, directory: Path) -> list[Path]:
         """Each load as a UTF-8 CSV file with the source's header."""

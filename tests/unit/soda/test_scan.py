@@ -11,7 +11,7 @@ from conftest import PUBLISHED_SCHEMA
 from superstore_common.settings import WarehouseSettings
 from superstore_soda.scanner import data_source_configuration, run_scan
 
-CHECKS = 33  # in checks/published.yml
+CHECKS = 36  # in checks/published.yml
 TABLES = {"fct_sales", "dim_customers", "dim_products", "dim_locations", "dim_orders", "dim_dates"}
 NO_LOAD = "load-" + "0" * 20  # well formed, never loaded
 
@@ -134,7 +134,8 @@ def test_a_clean_star_schema_passes(star_schema, soda_scan, step_env):
             "insert into dim_locations select * from dim_locations where location_key = {first_location}",
             "dim_locations location_key is unique",
         ),
-        ("delete from fct_sales", "fct_sales has rows"),
+        # an empty fact is not fresh either: Soda's freshness check fails on no rows
+        ("delete from fct_sales", ("fct_sales has rows", "fct_sales latest load is fresh")),
     ],
 )
 def test_bad_data_fails_the_scan_naming_the_check(spoil, soda_scan, spoil_sql, failing_check):
@@ -142,9 +143,14 @@ def test_bad_data_fails_the_scan_naming_the_check(spoil, soda_scan, spoil_sql, f
 
     run = soda_scan()
 
+    failing = (failing_check,) if isinstance(failing_check, str) else failing_check
     assert run.returncode == 1
-    assert run.error_line == f"error: 1 check failed: {failing_check}"
-    assert run.result["failed"] == 1 and run.result["passed"] == CHECKS - 1
+    assert run.error_line == failed_line(*failing)
+    assert run.result["failed"] == len(failing) and run.result["passed"] == CHECKS - len(failing)
+
+
+def failed_line(*checks: str) -> str:
+    return f"error: {len(checks)} check{'s' if len(checks) > 1 else ''} failed: {'; '.join(sorted(checks))}"
 
 
 def test_a_4_character_zip_code_outside_the_us_passes(spoil, soda_scan):
@@ -313,7 +319,8 @@ def test_a_scan_of_no_loaded_rows_reads_no_row_but_runs_every_check(spoil, soda_
             "update dim_locations set postal_code = '4242' where location_key = {second_location}",
             "dim_locations US ZIP codes have 5 characters",
         ),
-        ("delete from dim_orders", "dim_orders has rows"),
+        # no order, no latest order date either
+        ("delete from dim_orders", ("dim_orders has rows", "dim_orders latest order date is fresh")),
     ],
 )
 def test_a_scan_of_no_load_still_runs_the_table_checks(spoil, soda_scan, spoil_sql, failing_check):
@@ -321,8 +328,9 @@ def test_a_scan_of_no_load_still_runs_the_table_checks(spoil, soda_scan, spoil_s
 
     run = soda_scan("--load-ids", "[]")
 
+    failing = (failing_check,) if isinstance(failing_check, str) else failing_check
     assert run.returncode == 1
-    assert run.error_line == f"error: 1 check failed: {failing_check}"
+    assert run.error_line == failed_line(*failing)
 
 
 @pytest.mark.parametrize(
