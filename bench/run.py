@@ -3,6 +3,7 @@ in the same run (ratios, not absolute times: the machine is shared and
 noisy). Prints one table, writes reports/bench.json; the steps' output goes
 to reports/bench.log. What each figure means: bench/README.md."""
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,46 +25,53 @@ from plan import (
     VENVS,
 )
 from rebuild import bench_rebuild
+from scheduler import bench_dag_parse, bench_scheduler_vs_dag_test
+
 from report import console, print_table, write_json
 
 
-def main() -> None:
+def main(only_scheduler: bool = False) -> None:
+    """`bench/run.py scheduler`: only the DAG parse and scheduler figures
+    (on the bench databases a full run left)."""
     started = time.perf_counter()
     if not REFERENCE_CSV.is_file():
         raise BenchError(f"no reference data set at {REFERENCE_CSV} (BENCH_REFERENCE: a Superstore CSV with US dates)")
     LOG.parent.mkdir(parents=True, exist_ok=True)
     console.rule("[bold]make bench[/]")
-    stack.recreate_databases(GENERATOR_DB, BIG_DB, SMALL_DB)
-    stack.delete_prefix(PREFIX)
+    sections, measurements = [], {}
     with LOG.open("w") as log, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        steps, work = Steps(VENVS, log), Path(tmp)
-        try:
-            generator, generator_data, inputs = bench_generator(steps, work)
-            loader, loader_data = bench_loader(steps, work, inputs)
-            rebuild, rebuild_data, big_fact = bench_rebuild(steps)
-            incremental, incremental_data = bench_incremental(steps, work, inputs, big_fact)
-        finally:
-            stack.delete_prefix(PREFIX)  # moto keeps every object in memory
-    end_to_end, e2e_data = bench_end_to_end()
-    sections = [
-        ("loader", loader),
-        ("generator", generator),
-        ("rebuild", rebuild),
-        ("incremental", incremental),
-        ("end to end", end_to_end),
-    ]
+        if not only_scheduler:
+            stack.recreate_databases(GENERATOR_DB, BIG_DB, SMALL_DB)
+            stack.delete_prefix(PREFIX)
+            steps, work = Steps(VENVS, log), Path(tmp)
+            try:
+                generator, generator_data, inputs = bench_generator(steps, work)
+                loader, loader_data = bench_loader(steps, work, inputs)
+                rebuild, rebuild_data, big_fact = bench_rebuild(steps)
+                incremental, incremental_data = bench_incremental(steps, work, inputs, big_fact)
+            finally:
+                stack.delete_prefix(PREFIX)  # moto keeps every object in memory
+            sections += [
+                ("loader", loader),
+                ("generator", generator),
+                ("rebuild", rebuild),
+                ("incremental", incremental),
+            ]
+            measurements.update({**loader_data, **generator_data, **rebuild_data, **incremental_data})
+    parse, parse_data = bench_dag_parse()
+    scheduler, scheduler_data = bench_scheduler_vs_dag_test()
+    # e2e_seconds: the best of the dag.test() runs the scheduler was compared with
+    best_dag_test = min(scheduler_data["scheduler"]["runs"]["dag_test"], key=lambda run: run["seconds"])
+    end_to_end, e2e_data = bench_end_to_end(best_dag_test)
+    sections += [("end to end", end_to_end), ("scheduler", parse + scheduler)]
     seconds = time.perf_counter() - started
-    write_json(
-        REPORT,
-        sections,
-        {**loader_data, **generator_data, **rebuild_data, **incremental_data, **e2e_data, "seconds": seconds},
-    )
+    write_json(REPORT, sections, {**measurements, **e2e_data, **parse_data, **scheduler_data, "seconds": seconds})
     print_table(sections, seconds)
     console.print(f"report: {REPORT}\nstep logs: {LOG}")
 
 
 if __name__ == "__main__":
     try:
-        main()
+        main(only_scheduler=sys.argv[1:] == ["scheduler"])
     except BenchError as error:
         raise SystemExit(f"bench failed: {error}") from None
