@@ -16,17 +16,9 @@ from superstore_common.warehouse import Connection, quote_ident
 
 RUN_COLUMNS = ("dag_id", "run_id", "state", "run_type", "started_at", "ended_at", "seconds", "error", "recorded_at")
 STEP_COLUMNS = (
-    "dag_id",
-    "run_id",
-    "task_id",
-    "state",
-    "try_number",
-    "started_at",
-    "ended_at",
-    "seconds",
-    "rows",
+    "dag_id", "run_id", "task_id", "state", "try_number", "started_at", "ended_at", "seconds", "rows", "rejected_rows",
     "error",
-)
+)  # fmt: skip
 CHECK_COLUMNS = ("dag_id", "run_id", "check_name", "dataset", "status", "failing_rows", "load_id", "sample")
 LOAD_COLUMNS = (
     "load_id", "key", "state", "source_rows", "raw_rows", "rejected_rows", "sales_sum", "profit_sum", "reason",
@@ -34,6 +26,7 @@ LOAD_COLUMNS = (
 )  # fmt: skip
 TRANSITION_COLUMNS = ("load_id", "from_state", "to_state", "changed_at", "changed_by", "reason")
 FACT = "fct_sales"
+DATES = "dim_dates"  # order_date_key -> date
 
 
 @dataclass
@@ -70,8 +63,19 @@ class ReportData:
     missing: list[str] = field(default_factory=list)  # tables not there (yet)
 
 
-def _rows(connection: Connection, columns: tuple[str, ...], sql: str, params=None) -> list[dict[str, Any]]:
-    return [dict(zip(columns, row, strict=True)) for row in connection.fetchall(sql, params)]
+def _read(connection: Connection, table: str, schema: str, columns: tuple[str, ...], order: str) -> list[dict]:
+    """Rows of a contract table as dicts; a column the table does not have
+    (created by an older version) reads as null."""
+    have = {
+        name
+        for (name,) in connection.fetchall(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            [schema, _bare(table)],
+        )
+    }
+    select = ", ".join(name if name in have else f"null as {name}" for name in columns)
+    rows = connection.fetchall(f"select {select} from {table} order by {order}")
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _tables_in(connection: Connection, schema: str) -> list[str]:
@@ -102,13 +106,6 @@ def _sample(text: str | None) -> list[dict[str, Any]]:
     return rows if isinstance(rows, list) else [rows]
 
 
-def _order_date(key: int | None) -> date | None:
-    """fct_sales.order_date_key is the date as yyyymmdd (dim_dates.date_key)."""
-    if key is None:
-        return None
-    return date(key // 10000, key // 100 % 100, key % 100)
-
-
 def collect(connection: Connection, settings: WarehouseSettings, now: datetime | None = None) -> ReportData:
     data = ReportData(
         database=settings.db,
@@ -120,8 +117,8 @@ def collect(connection: Connection, settings: WarehouseSettings, now: datetime |
     )
     records = RunRecords(connection, settings.ops_schema)
     ledger = Ledger(connection, settings.raw_schema)
-    ops_tables = set(_tables_in(connection, settings.ops_schema))
-    raw_tables = set(_tables_in(connection, settings.raw_schema))
+    ops, raw = settings.ops_schema, settings.raw_schema
+    ops_tables, raw_tables = set(_tables_in(connection, ops)), set(_tables_in(connection, raw))
 
     def present(qualified: str, schema: str, existing: set[str]) -> bool:
         if _bare(qualified) in existing:
@@ -129,39 +126,22 @@ def collect(connection: Connection, settings: WarehouseSettings, now: datetime |
         data.missing.append(f"{schema}.{_bare(qualified)}")
         return False
 
-    if present(records.runs, settings.ops_schema, ops_tables):
-        data.runs = _rows(
-            connection,
-            RUN_COLUMNS,
-            f"select {', '.join(RUN_COLUMNS)} from {records.runs} order by coalesce(started_at, recorded_at), run_id",
-        )
-    if present(records.steps, settings.ops_schema, ops_tables):
-        data.steps = _rows(
-            connection,
-            STEP_COLUMNS,
-            f"select {', '.join(STEP_COLUMNS)} from {records.steps}"
-            " order by dag_id, run_id, started_at nulls last, task_id",
-        )
-    if present(records.checks, settings.ops_schema, ops_tables):
-        data.checks = _rows(
-            connection,
-            CHECK_COLUMNS,
-            f"select {', '.join(CHECK_COLUMNS)} from {records.checks} order by dag_id, run_id, dataset, check_name",
-        )
+    if present(records.runs, ops, ops_tables):
+        data.runs = _read(connection, records.runs, ops, RUN_COLUMNS, "coalesce(started_at, recorded_at), run_id")
+    if present(records.steps, ops, ops_tables):
+        order = "dag_id, run_id, started_at nulls last, task_id"
+        data.steps = _read(connection, records.steps, ops, STEP_COLUMNS, order)
+    if present(records.checks, ops, ops_tables):
+        order = "dag_id, run_id, dataset, check_name"
+        data.checks = _read(connection, records.checks, ops, CHECK_COLUMNS, order)
         for check in data.checks:
             check["sample"] = _sample(check["sample"])
-    if present(ledger.table, settings.raw_schema, raw_tables):
-        data.loads = _rows(
-            connection, LOAD_COLUMNS, f"select {', '.join(LOAD_COLUMNS)} from {ledger.table} order by received_at, key"
-        )
+    if present(ledger.table, raw, raw_tables):
+        data.loads = _read(connection, ledger.table, raw, LOAD_COLUMNS, "received_at, key")
         for load in data.loads:
             load["sales_sum"], load["profit_sum"] = _number(load["sales_sum"]), _number(load["profit_sum"])
-    if present(ledger.history, settings.raw_schema, raw_tables):
-        data.transitions = _rows(
-            connection,
-            TRANSITION_COLUMNS,
-            f"select {', '.join(TRANSITION_COLUMNS)} from {ledger.history} order by changed_at, load_id",
-        )
+    if present(ledger.history, raw, raw_tables):
+        data.transitions = _read(connection, ledger.history, raw, TRANSITION_COLUMNS, "changed_at, load_id")
 
     published = _tables_in(connection, settings.published_schema)
     schema = quote_ident(settings.published_schema)
@@ -172,7 +152,20 @@ def collect(connection: Connection, settings: WarehouseSettings, now: datetime |
         lines, loaded_at, first_key, last_key = connection.fetchone(
             f"select count(*), max(loaded_at), min(order_date_key), max(order_date_key) from {fact}"
         )
-        data.freshness = Freshness(lines, loaded_at, _order_date(first_key), _order_date(last_key))
+        dates = {}
+        if DATES in published and last_key is not None:
+            dates = dict(
+                connection.fetchall(
+                    f"select date_key, date from {schema}.{quote_ident(DATES)} where date_key in (%s, %s)",
+                    [first_key, last_key],
+                )
+            )
+        data.freshness = Freshness(
+            lines=lines,
+            latest_loaded_at=loaded_at,
+            latest_order_date=dates.get(last_key),
+            first_order_date=dates.get(first_key),
+        )
         data.published_lines = dict(connection.fetchall(f"select load_id, count(*) from {fact} group by load_id"))
     else:
         data.missing.append(f"{settings.published_schema}.{FACT}")

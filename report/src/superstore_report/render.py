@@ -43,6 +43,11 @@ def colour(state: str | None) -> str:
     return STATE_COLOURS.get(state or "", OTHER)
 
 
+def run_type(value: str | None) -> str:
+    """Airflow's run type as recorded (DagRunType.MANUAL or manual)."""
+    return (value or "").rsplit(".", 1)[-1].lower()
+
+
 def short_dag(dag_id: str) -> str:
     return dag_id.removeprefix("superstore_").removesuffix("_load")
 
@@ -63,6 +68,12 @@ def load_labels(data: ReportData) -> dict[str, str]:
 def _figure(traces: list, **layout: Any) -> go.Figure:
     figure = go.Figure(traces)
     figure.update_layout(**{**LAYOUT, **layout})
+    if not traces:  # an empty chart says so rather than drawing bare axes
+        figure.update_layout(
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[{"text": "nothing recorded yet", "showarrow": False, "font": {"size": 16, "color": OTHER}}],
+        )
     return figure
 
 
@@ -96,28 +107,30 @@ def loads_figure(data: ReportData) -> go.Figure:
     thousands of rows, a batch tens."""
     labels = load_labels(data)
     traces = []
-    for state in sorted({load["state"] for load in data.loads}):
-        loads = [load for load in data.loads if load["state"] == state]
+    for state in sorted({load["state"] for load in data.loads if load["raw_rows"] is not None}):
+        loads = [load for load in data.loads if load["state"] == state and load["raw_rows"] is not None]
         traces.append(
             go.Bar(
                 name=f"loaded · {state}",
                 x=[labels[load["load_id"]] for load in loads],
-                y=[load["raw_rows"] or 0 for load in loads],
+                y=[load["raw_rows"] for load in loads],
                 marker_color=colour(state),
                 customdata=[[load["load_id"], load["key"], load["reason"] or ""] for load in loads],
                 hovertemplate="%{customdata[1]}<br>%{y} rows<br>%{customdata[2]}<extra>%{fullData.name}</extra>",
             )
         )
-    traces.append(
-        go.Bar(
-            name="rejected rows",
-            x=[labels[load["load_id"]] for load in data.loads],
-            y=[load["rejected_rows"] or 0 for load in data.loads],
-            marker_color=colour("failed"),
-            customdata=[[load["load_id"], load["key"]] for load in data.loads],
-            hovertemplate="%{customdata[1]}<br>%{y} rows rejected<extra></extra>",
+    rejected = [load for load in data.loads if load["rejected_rows"]]
+    if rejected:
+        traces.append(
+            go.Bar(
+                name="rejected rows",
+                x=[labels[load["load_id"]] for load in rejected],
+                y=[load["rejected_rows"] for load in rejected],
+                marker_color=colour("failed"),
+                customdata=[[load["load_id"], load["key"]] for load in rejected],
+                hovertemplate="%{customdata[1]}<br>%{y} rows rejected<extra></extra>",
+            )
         )
-    )
     return _figure(
         traces,
         barmode="group",
@@ -169,6 +182,8 @@ def steps_figure(data: ReportData) -> go.Figure:
 
 def tables_figure(data: ReportData) -> go.Figure:
     names = sorted(data.tables, key=data.tables.get)
+    if not names:
+        return _figure([], height=220)
     trace = go.Bar(
         x=[data.tables[name] for name in names],
         y=names,
@@ -187,6 +202,8 @@ def published_figure(data: ReportData) -> go.Figure:
         (load for load in data.loads if load["published_at"] and load["load_id"] in data.published_lines),
         key=lambda load: load["published_at"],
     )
+    if not loads:
+        return _figure([], height=220)
     total, xs, ys, text = 0, [], [], []
     for load in loads:
         total += data.published_lines[load["load_id"]]
@@ -255,6 +272,7 @@ def _environment() -> Environment:
         number=_format_number,
         colour=colour,
         short_dag=short_dag,
+        run_type=run_type,
         tojson_compact=lambda value: json.dumps(value, default=str, ensure_ascii=False),
     )
     return environment
