@@ -25,6 +25,8 @@ PYTHON = REPO_ROOT / ".venv" / "orchestration" / "bin" / "python"
 AIRFLOW_SH = REPO_ROOT / "scripts" / "airflow.sh"
 METADATA_DB = "bench_airflow"
 PARSE_TARGET_SECONDS = 2
+# Each scheduler run is minutes on a busy 2-core machine: BENCH_SCHEDULER_REPEATS=1 for a quick look.
+SCHEDULER_REPEATS = int(os.environ.get("BENCH_SCHEDULER_REPEATS", REPEATS))
 RUN_TIMEOUT = 1200
 
 
@@ -51,7 +53,7 @@ def bench_dag_parse() -> tuple[list[Figure], dict]:
     with progress(f"DAG files parsed in cold processes: {', '.join(f.name for f in files)}"):
         parse: dict[str, list[float]] = {f.stem: [] for f in files}
         floor: list[float] = []
-        for _ in range(REPEATS):
+        for _ in range(SCHEDULER_REPEATS):
             floor.append(_cold("import airflow.sdk"))
             for file in files:
                 parse[file.stem].append(_cold("import runpy, sys; runpy.run_path(sys.argv[1])", str(file)))
@@ -59,7 +61,7 @@ def bench_dag_parse() -> tuple[list[Figure], dict]:
     slowest = max(best, key=best.get)
     figures = [
         Figure("dag_parse_seconds", best[slowest], "s",
-               f"slowest DAG file ({slowest}.py), cold process, best of {REPEATS}; `import airflow.sdk` alone: {min(floor):.2f} s",
+               f"slowest DAG file ({slowest}.py), cold process, best of {SCHEDULER_REPEATS}; `import airflow.sdk` alone: {min(floor):.2f} s",
                below(PARSE_TARGET_SECONDS)),
         *(Figure(f"dag_parse_seconds_{name}", seconds, "s", "") for name, seconds in best.items()),
     ]  # fmt: skip
@@ -138,12 +140,12 @@ def bench_scheduler_vs_dag_test() -> tuple[list[Figure], dict]:
             with progress(f"Airflow scheduler started (scripts/airflow.sh up, metadata {METADATA_DB})"):
                 start_seconds = scheduler.up()
             runs: dict[str, list[dict]] = {"scheduler": [], "dag_test": []}
-            for i in range(REPEATS):
+            for i in range(SCHEDULER_REPEATS):
                 conf = {**E2E_CONF, "seed": E2E_CONF["seed"] + 1 + 2 * i}
-                with progress(f"incremental batch {i + 1}/{REPEATS} under the scheduler (REST API) {conf}"):
+                with progress(f"incremental batch {i + 1}/{SCHEDULER_REPEATS} under the scheduler (REST API) {conf}"):
                     runs["scheduler"].append(scheduler.run_incremental_batch(conf))
                 conf = {**conf, "seed": conf["seed"] + 1}
-                with progress(f"incremental batch {i + 1}/{REPEATS} under dag.test() {conf}"):
+                with progress(f"incremental batch {i + 1}/{SCHEDULER_REPEATS} under dag.test() {conf}"):
                     runs["dag_test"].append(run_incremental_batch(SMALL_DB, conf, LOG))
         finally:
             scheduler.down()
@@ -152,7 +154,7 @@ def bench_scheduler_vs_dag_test() -> tuple[list[Figure], dict]:
     figures = [
         Figure("scheduler_vs_dag_test", best["scheduler"] / best["dag_test"], "x",
                f"one {E2E_CONF['rows']:,}-row incremental batch, trigger -> success: scheduler (REST API, LocalExecutor) "
-               f"{best['scheduler']:.1f} s / dag.test() {best['dag_test']:.1f} s, best of {REPEATS} each, interleaved",
+               f"{best['scheduler']:.1f} s / dag.test() {best['dag_test']:.1f} s, best of {SCHEDULER_REPEATS} each, interleaved",
                at_most(1.5)),
         Figure("scheduler_start_seconds", start_seconds, "s",
                "scripts/airflow.sh up: migrate a new metadata DB, 4 services healthy, DAGs parsed and unpaused"),
