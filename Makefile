@@ -53,8 +53,13 @@ test: lint unit airflow-db
 lint: setup
 	@.venv/orchestration/bin/ruff check . && .venv/orchestration/bin/ruff format --check .
 
+# The four step images (images/Dockerfile) + the Airflow image; IMAGE_TAG=x tags and labels them x
 images:
 	@bash scripts/images.sh build
+
+# docker-compose.yml started for real (Podman's Docker-compatible API), checked, torn down
+compose-check:
+	@bash scripts/compose-check.sh
 
 # The charts only (no image builds, no compose; those run in `make test`): helm lint
 # --strict against values.schema.json, helm template validated against the Kubernetes
