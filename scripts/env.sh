@@ -29,3 +29,11 @@ export AIRFLOW__CORE__UNIT_TEST_MODE=False
 export PIPELINE_RUNNER="${PIPELINE_RUNNER:-local}"
 export PIPELINE_EVENTS_QUEUE_URL="${PIPELINE_EVENTS_QUEUE_URL:-$AWS_ENDPOINT_URL/123456789012/$EVENTS_QUEUE}"
 export PIPELINE_RETRIES="${PIPELINE_RETRIES:-0}"
+# OpenLineage, locally: events appended to a file under reports/lineage/
+# (set OPENLINEAGE_URL for Marquez or any HTTP backend instead).
+if [ -z "${OPENLINEAGE_URL:-}" ] && [ -z "${OPENLINEAGE__TRANSPORT__TYPE:-}" ]; then
+  mkdir -p "$PWD/reports/lineage"
+  export OPENLINEAGE__TRANSPORT__TYPE=file
+  export OPENLINEAGE__TRANSPORT__LOG_FILE_PATH="$PWD/reports/lineage/events.jsonl"
+  export OPENLINEAGE__TRANSPORT__APPEND=true
+fi

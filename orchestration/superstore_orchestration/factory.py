@@ -21,8 +21,8 @@ from airflow.sdk.exceptions import AirflowException
 from superstore_orchestration import config
 from superstore_orchestration.steps import (
     CONFIG_ENV,
+    CONFIG_ENV_PREFIXES,
     LINEAGE_ENV,
-    LINEAGE_ENV_PREFIX,
     LOCAL_AWS_ENV,
     SECRET_ENV,
     TASK_ENV,
@@ -42,7 +42,7 @@ def step_environment(secrets: bool = False) -> dict[str, str]:
     if secrets:
         return {name: os.environ[name] for name in SECRET_ENV if name in os.environ}
     names = CONFIG_ENV + LOCAL_AWS_ENV + LINEAGE_ENV
-    return {name: value for name, value in os.environ.items() if name in names or name.startswith(LINEAGE_ENV_PREFIX)}
+    return {name: value for name, value in os.environ.items() if name in names or name.startswith(CONFIG_ENV_PREFIXES)}
 
 
 # The step's log lines are re-logged at their own level, without a second timestamp.

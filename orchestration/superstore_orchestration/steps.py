@@ -32,9 +32,10 @@ CONFIG_ENV = (
 LOCAL_AWS_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 SECRET_ENV = ("WAREHOUSE_PASSWORD", "OPENLINEAGE_API_KEY")
 # The OpenLineage client's own settings (superstore_common.lineage), passed on
-# as they are; any OPENLINEAGE__TRANSPORT__* variable too.
+# as they are, and every variable of these families: the lineage transport's
+# and the quality thresholds (images/soda/README.md).
 LINEAGE_ENV = ("OPENLINEAGE_URL", "OPENLINEAGE_ENDPOINT", "OPENLINEAGE_NAMESPACE", "OPENLINEAGE_DISABLED")
-LINEAGE_ENV_PREFIX = "OPENLINEAGE__TRANSPORT__"
+CONFIG_ENV_PREFIXES = ("OPENLINEAGE__TRANSPORT__", "QUALITY_")
 # Per task instance, rendered by Airflow for every runner: which task a step
 # records itself under (superstore_common.record) and its lineage parent.
 TASK_ENV = {
