@@ -133,3 +133,14 @@ def test_a_scan_error_records_the_checks_it_could_not_evaluate(spoil, soda_scan)
     assert run.record["rows"] == CHECKS - len(errored)
     assert run.record["state"] == "failed"
     assert run.artifacts["scan_results.json"]["hasErrors"] is True
+
+
+def test_an_unreachable_warehouse_records_every_check_as_an_error(soda_scan, step_env):
+    run = soda_scan(recorded=True, env={"WAREHOUSE_PORT": "1"})
+
+    assert run.returncode == 1 and "scan error: " in run.error_line
+    assert run.record["state"] == "failed" and run.record["rows"] == 0
+    checks = run.artifacts["checks.json"]
+    assert len(checks) == CHECKS and {check["status"] for check in checks} == {"error"}
+    assert {check["dataset"] for check in checks} == TABLES
+    assert step_env["WAREHOUSE_PASSWORD"] not in json.dumps([run.record, run.artifacts])

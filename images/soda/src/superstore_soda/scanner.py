@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
 from soda.common.config_helper import ConfigHelper
 from superstore_common.record import CheckResult
 from superstore_common.settings import WarehouseSettings
@@ -176,6 +177,22 @@ def check_results(
     return checks
 
 
+def declared_checks(checks_file: Path) -> list[tuple[str, str]]:
+    """(name, table) of every check the file declares (`checks for TABLE
+    [filter]:` sections; a check without a name is named by its line)."""
+    document = YAML(typ="safe").load(checks_file.read_text()) or {}
+    declared = []
+    for header, items in document.items():
+        if not header.startswith("checks for "):
+            continue
+        table = header.removeprefix("checks for ").split()[0]
+        for item in items or []:
+            line, configuration = next(iter(item.items())) if isinstance(item, dict) else (item, None)
+            name = configuration.get("name") if isinstance(configuration, dict) else None
+            declared.append((name or line, table))
+    return declared
+
+
 def run_scan(
     checks_file: Path,
     settings: WarehouseSettings,
@@ -196,12 +213,6 @@ def run_scan(
     results = scan.get_scan_results()
     # Soda's results list evaluated checks only; a scan error (a missing
     # table, no connection) leaves others unevaluated: recorded as errors.
-    # (Scan._checks: soda-core is pinned, and a test covers it.)
-    unevaluated = [
-        (check.name, check.partition.table.table_name if check.partition else "")
-        for check in getattr(scan, "_checks", [])
-        if check.outcome is None
-    ]
-    checks = check_results(results, sampler.samples, load_ids, unevaluated)
+    checks = check_results(results, sampler.samples, load_ids, declared_checks(checks_file))
     errors = [entry.message for entry in scan.get_error_logs()]
     return ScanReport(checks, errors, seconds=time.monotonic() - started, scan_results=results)
