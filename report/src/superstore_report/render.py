@@ -29,6 +29,7 @@ STATE_COLOURS = {
 }
 OTHER = "#8a94a6"
 CHECK_STATUSES = ("pass", "warn", "fail", "error")
+ATTENTION = {"fail": 0, "error": 1, "warn": 2}  # the checks table lists these first
 LAYOUT = {
     "template": "plotly_white",
     "height": 360,
@@ -227,6 +228,15 @@ FIGURES = {
 }
 
 
+def checks_first_failing(data: ReportData) -> list[dict[str, Any]]:
+    """Failing checks (and their samples) first, then the latest run's."""
+    order = {(r["dag_id"], r["run_id"]): i for i, r in enumerate(data.runs)}
+    return sorted(
+        data.checks,
+        key=lambda c: (ATTENTION.get(c["status"], 3), -order.get((c["dag_id"], c["run_id"]), -1), c["dataset"]),
+    )
+
+
 def chart_html(name: str, figure: go.Figure) -> str:
     return figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config=CONFIG)
 
@@ -290,6 +300,7 @@ def render(data: ReportData, output: Path, docs: Path | None = None, max_age_hou
             charts=charts,
             summary=summary(data, max_age_hours),
             runs=run_labels(data),
+            checks=checks_first_failing(data),
             loads=load_labels(data),
             docs_link=docs_link,
             docs_path=str(docs) if docs is not None else None,
