@@ -6,10 +6,10 @@ under dag.test(), interleaved, best of each."""
 
 import importlib.util
 import os
+import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -133,22 +133,24 @@ class _Scheduler:
 def bench_scheduler_vs_dag_test() -> tuple[list[Figure], dict]:
     """Interleaved: a batch under the scheduler, the next under dag.test(); a
     new seed (so a new object) for every run, the same size and date."""
-    with tempfile.TemporaryDirectory(prefix="bench-airflow-") as home:
-        stack.recreate_databases(METADATA_DB)
-        scheduler = _Scheduler(Path(home))
-        try:
-            with progress(f"Airflow scheduler started (scripts/airflow.sh up, metadata {METADATA_DB})"):
-                start_seconds = scheduler.up()
-            runs: dict[str, list[dict]] = {"scheduler": [], "dag_test": []}
-            for i in range(SCHEDULER_REPEATS):
-                conf = {**E2E_CONF, "seed": E2E_CONF["seed"] + 1 + 2 * i}
-                with progress(f"incremental batch {i + 1}/{SCHEDULER_REPEATS} under the scheduler (REST API) {conf}"):
-                    runs["scheduler"].append(scheduler.run_incremental_batch(conf))
-                conf = {**conf, "seed": conf["seed"] + 1}
-                with progress(f"incremental batch {i + 1}/{SCHEDULER_REPEATS} under dag.test() {conf}"):
-                    runs["dag_test"].append(run_incremental_batch(SMALL_DB, conf, LOG))
-        finally:
-            scheduler.down()
+    # kept for inspection (task logs), like the bench databases
+    home = REPO_ROOT / "reports" / "bench-airflow"
+    shutil.rmtree(home, ignore_errors=True)
+    stack.recreate_databases(METADATA_DB)
+    scheduler = _Scheduler(home)
+    try:
+        with progress(f"Airflow scheduler started (scripts/airflow.sh up, metadata {METADATA_DB})"):
+            start_seconds = scheduler.up()
+        runs: dict[str, list[dict]] = {"scheduler": [], "dag_test": []}
+        for i in range(SCHEDULER_REPEATS):
+            conf = {**E2E_CONF, "seed": E2E_CONF["seed"] + 1 + 2 * i}
+            with progress(f"incremental batch {i + 1}/{SCHEDULER_REPEATS} under the scheduler (REST API) {conf}"):
+                runs["scheduler"].append(scheduler.run_incremental_batch(conf))
+            conf = {**conf, "seed": conf["seed"] + 1}
+            with progress(f"incremental batch {i + 1}/{SCHEDULER_REPEATS} under dag.test() {conf}"):
+                runs["dag_test"].append(run_incremental_batch(SMALL_DB, conf, LOG))
+    finally:
+        scheduler.down()
     best = {side: min(r["seconds"] for r in side_runs) for side, side_runs in runs.items()}
     fastest = min(runs["scheduler"], key=lambda r: r["seconds"])
     figures = [
