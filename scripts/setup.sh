@@ -41,6 +41,6 @@ for name in "${!VENVS[@]}"; do
   for p in $packages; do editable+=(-e "$p"); done
   VIRTUAL_ENV="$venv" uv pip install -q -r "$requirements" "${editable[@]}"
   # the unit tests of an image run in its venv; they stage data with psycopg
-  case "$name" in orchestration | moto) ;; *) VIRTUAL_ENV="$venv" uv pip install -q pytest==8.4.2 "psycopg[binary]==3.2.13" ;; esac
+  case "$name" in orchestration | moto) ;; *) VIRTUAL_ENV="$venv" uv pip install -q pytest==8.4.2 pytest-randomly==4.1.0 "psycopg[binary]==3.2.13" ;; esac
   echo "$want" > "$stamp"
 done

@@ -34,6 +34,29 @@ def fresh_database(name: str) -> None:
         conn.execute(f"create database {name}")
 
 
+def drop_database(name: str) -> None:
+    with connect() as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+
+
+@contextmanager
+def own_database(name: str) -> Iterator[str]:
+    """A fresh database of a test's own (a unique name: two sessions at once
+    never share it), WAREHOUSE_DB in os.environ while it is used, dropped after."""
+    database = f"{name}_{uuid.uuid4().hex[:8]}"
+    fresh_database(database)
+    saved = os.environ.get("WAREHOUSE_DB")
+    os.environ["WAREHOUSE_DB"] = database
+    try:
+        yield database
+    finally:
+        if saved is None:
+            os.environ.pop("WAREHOUSE_DB", None)
+        else:
+            os.environ["WAREHOUSE_DB"] = saved
+        drop_database(database)
+
+
 def set_env(monkeypatch, settings: dict[str, str]) -> dict[str, str]:
     """A step's settings in os.environ (for in-process use of its package);
     the whole environment, for running its entrypoint."""
@@ -72,9 +95,13 @@ PUBLIC_CSV = REPO / "data" / "superstore.csv"
 
 def source_csv() -> Path:
     """The data set under test: the Kaggle copy beside the repo when it is
-    there, else the public copy `make demo` fetches. Expected figures are
-    derived from the file, never written down per copy."""
-    if KAGGLE_CSV.is_file():
+    there, else the public copy `make demo` fetches. SUPERSTORE_SOURCE
+    forces one: `public` (fetched if absent), `kaggle`, or a CSV's path.
+    Expected figures are derived from the file, never written down per copy."""
+    forced = os.environ.get("SUPERSTORE_SOURCE", "")
+    if forced not in ("", "public", "kaggle"):
+        return Path(forced).resolve()
+    if forced == "kaggle" or (not forced and KAGGLE_CSV.is_file()):
         return KAGGLE_CSV
     if not PUBLIC_CSV.is_file():
         subprocess.run(["bash", str(REPO / "scripts" / "fetch-data.sh")], check=True)
@@ -89,16 +116,7 @@ def _aws_resources():
 
 
 @contextmanager
-def own_lake(name: str) -> Iterator[dict[str, str]]:
-    """A bucket, event queue and dead-letter queue of a test module's own
-    (the shape `make up` creates), set in os.environ for the module and
-    removed afterwards: no other test's objects or messages reach it."""
-    suffix = f"{name}-{uuid.uuid4().hex[:8]}"
-    env = {"RAW_BUCKET": f"lake-{suffix}", "EVENTS_QUEUE": f"events-{suffix}", "EVENTS_DLQ": f"events-{suffix}-dlq"}
-    env["PIPELINE_EVENTS_QUEUE_URL"] = _aws_resources().create(
-        env["RAW_BUCKET"], env["EVENTS_QUEUE"], env["EVENTS_DLQ"], os.environ["INCOMING_PREFIX"],
-        os.environ.get("EVENTS_MAX_RECEIVE_COUNT", "3"), "300",
-    )  # fmt: skip
+def _environ(env: dict[str, str]) -> Iterator[dict[str, str]]:
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
@@ -109,9 +127,50 @@ def own_lake(name: str) -> Iterator[dict[str, str]]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _delete_queues(*names: str) -> None:
+    sqs = boto3.client("sqs")
+    for queue in names:
+        sqs.delete_queue(QueueUrl=queue_url(queue))
+
+
+@contextmanager
+def own_lake(name: str) -> Iterator[dict[str, str]]:
+    """A bucket, event queue and dead-letter queue of a test module's own
+    (the shape `make up` creates), set in os.environ for the module and
+    removed afterwards: no other test's objects or messages reach it."""
+    suffix = f"{name}-{uuid.uuid4().hex[:8]}"
+    env = {"RAW_BUCKET": f"lake-{suffix}", "EVENTS_QUEUE": f"events-{suffix}", "EVENTS_DLQ": f"events-{suffix}-dlq"}
+    env["PIPELINE_EVENTS_QUEUE_URL"] = _aws_resources().create(
+        env["RAW_BUCKET"], env["EVENTS_QUEUE"], env["EVENTS_DLQ"], os.environ["INCOMING_PREFIX"],
+        os.environ.get("EVENTS_MAX_RECEIVE_COUNT", "3"), "300",
+    )  # fmt: skip
+    try:
+        with _environ(env):
+            yield env
+    finally:
         bucket = boto3.resource("s3").Bucket(env["RAW_BUCKET"])
         bucket.objects.all().delete()
         bucket.delete()
-        sqs = boto3.client("sqs")
-        for queue in (env["EVENTS_QUEUE"], env["EVENTS_DLQ"]):
-            sqs.delete_queue(QueueUrl=queue_url(queue))
+        _delete_queues(env["EVENTS_QUEUE"], env["EVENTS_DLQ"])
+
+
+@contextmanager
+def own_queues(name: str) -> Iterator[dict[str, str]]:
+    """A new event queue and dead-letter queue for the lake in os.environ (its
+    bucket's notification pointed at them), e.g. one pair per test on a
+    module's bucket: a message a test leaves (a rejected batch waiting for
+    the DLQ) never reaches another test's run, however long it takes. The
+    bucket's notification is pointed back and the queues deleted after."""
+    suffix = f"{name}-{uuid.uuid4().hex[:8]}"
+    env = {"EVENTS_QUEUE": f"events-{suffix}", "EVENTS_DLQ": f"events-{suffix}-dlq"}
+    args = (os.environ["INCOMING_PREFIX"], os.environ.get("EVENTS_MAX_RECEIVE_COUNT", "3"), "300")
+    bucket, previous = os.environ["RAW_BUCKET"], (os.environ["EVENTS_QUEUE"], os.environ["EVENTS_DLQ"])
+    env["PIPELINE_EVENTS_QUEUE_URL"] = _aws_resources().create(bucket, env["EVENTS_QUEUE"], env["EVENTS_DLQ"], *args)
+    try:
+        with _environ(env):
+            yield env
+    finally:
+        _aws_resources().create(bucket, *previous, *args)
+        _delete_queues(env["EVENTS_QUEUE"], env["EVENTS_DLQ"])

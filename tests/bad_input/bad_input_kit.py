@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from stack import REPO, conninfo, source_csv
 
 SESSION = uuid.uuid4().hex[:8]
-DATABASE = "bad_input"
+DATABASE = f"bad_input_{SESSION}"  # two sessions at once never share it
 # Not the defaults: every schema and the bucket come from the environment.
 SETTINGS = {
     "WAREHOUSE_DB": DATABASE,

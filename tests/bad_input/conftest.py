@@ -17,7 +17,7 @@ from bad_input_kit import (
     published_checksums,
     put,
 )
-from stack import fresh_database
+from stack import drop_database, fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,7 @@ def bad_input_stack():
     bucket = boto3.resource("s3").Bucket(BUCKET)
     bucket.objects.all().delete()
     bucket.delete()
+    drop_database(DATABASE)
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,24 @@
 """End to end on the real local stack: PostgreSQL, moto server over HTTP and
-Airflow running the DAGs in-process (dag.test) with the local runner."""
+Airflow running the DAGs in-process (dag.test) with the local runner.
+
+Each test module builds what it needs: a database, bucket and event queues
+of its own (module-scoped fixtures) and its own initial load, so modules run
+alone, in any order, or in parallel sessions."""
 
 import csv
 import json
 import os
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import boto3
 import pytest
-from stack import connect, fresh_database, own_lake, queue_url, source_csv
+from stack import connect, own_database, own_lake, queue_url, source_csv
 from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 
 SHARED_CSV = source_csv()
-E2E_DB = "superstore_e2e"
 SCHEMA = "analytics"
 MARTS = ("dim_customers", "dim_locations", "dim_products", "dim_orders", "dim_dates", "fct_sales")
 
@@ -42,28 +46,46 @@ def csv_sums(path: Path, encoding: str = "utf-8") -> tuple[int, Decimal, Decimal
     return len(rows), sum(Decimal(r["Sales"]) for r in rows), sum(Decimal(r["Profit"]) for r in rows)
 
 
+def clear_settings() -> None:
+    """Settings a test changed (database, lake, queue) apply to the next run."""
+    for settings in (getattr(config, "pipeline", None), getattr(config, "lake", None)):
+        if hasattr(settings, "cache_clear"):
+            settings.cache_clear()
+
+
 def run(dag_id: str, **conf) -> RunRecord:
-    config.pipeline.cache_clear()  # settings a test changed apply to this run
+    clear_settings()
     return run_dag(dag_id, conf)
 
 
-@pytest.fixture(scope="session")
-def e2e_warehouse():
-    """A fresh warehouse database, and a bucket and event queues of our own:
-    no other test's objects or messages reach these runs."""
-    fresh_database(E2E_DB)
-    os.environ["WAREHOUSE_DB"] = E2E_DB
-    with own_lake("e2e"):
-        config.lake.cache_clear()
-        yield E2E_DB
-    config.lake.cache_clear()
+@pytest.fixture(scope="module")
+def e2e_warehouse(request):
+    """A fresh warehouse database, and a bucket and event queues of this
+    module's own: no other test's objects, messages or rows reach its runs."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    with own_database(f"e2e_{name}") as database, own_lake(f"e2e-{name.replace('_', '-')}"):
+        clear_settings()
+        yield database
+    clear_settings()
 
 
-@pytest.fixture(scope="session")
-def initial_load(e2e_warehouse) -> RunRecord:
+@dataclass(frozen=True)
+class InitialLoad:
+    """The module's initial load, and what it left right after it ran."""
+
+    record: RunRecord
+    audit_schemas_left: int
+
+    def result(self, task_id: str):
+        return self.record.result(task_id)
+
+
+@pytest.fixture(scope="module")
+def initial_load(e2e_warehouse) -> InitialLoad:
     record = run("superstore_initial_load", source=str(SHARED_CSV))
     assert record.state == "success", record.errors
-    return record
+    (audit_schemas,) = query("select count(*) from information_schema.schemata where schema_name like 'staging%%'")[0]
+    return InitialLoad(record, audit_schemas)
 
 
 def s3():

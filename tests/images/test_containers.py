@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import boto3
 import jinja2
 import pytest
-from stack import connect, fresh_database, own_lake, source_csv
+from stack import connect, own_database, own_lake, source_csv
 from superstore_orchestration import config, steps
 from superstore_orchestration.events import parse_messages
 from superstore_orchestration.local_run import run_dag
@@ -23,7 +23,6 @@ from superstore_orchestration.local_run import run_dag
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_CSV = source_csv()
 SOURCE_ROWS = sum(1 for _ in SOURCE_CSV.open(encoding="utf-8")) - 1  # no line breaks inside its fields
-DB = "superstore_images"
 LANDING_KEY = "landing/superstore.csv"
 ENGINE_ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "scripts" / "containers.conf")}
 pytestmark = pytest.mark.timeout(1800)
@@ -41,22 +40,16 @@ def images():
     return {image: f"superstore/{image}:dev" for image in ("generator", "loader", "dbt", "soda")}
 
 
-@pytest.fixture(scope="module")
-def warehouse(monkeypatch_module):
-    """A database, bucket and event queues of this module's own."""
-    fresh_database(DB)
-    monkeypatch_module.setenv("WAREHOUSE_DB", DB)
-    with own_lake("images"):
+@pytest.fixture
+def warehouse(request):
+    """A database, bucket and event queues of this test's own: the other
+    test's messages (received, never deleted) and rows never reach it."""
+    name = request.node.name.removeprefix("test_")[:30]
+    with own_database(f"images_{name}") as database, own_lake(f"images-{name.replace('_', '-')}"):
         config.lake.cache_clear()
         boto3.client("s3").upload_file(str(SOURCE_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
-        yield DB
+        yield database
     config.lake.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
 
 
 RUN_ID = "manual__images"
@@ -161,9 +154,6 @@ def podman_api(tmp_path_factory):
 
 
 def test_both_dags_with_the_docker_runner(images, warehouse, podman_api, monkeypatch):
-    # A database of its own: in the other test's, the source file is published already (a no-op to load).
-    fresh_database(f"{DB}_docker")
-    monkeypatch.setenv("WAREHOUSE_DB", f"{DB}_docker")
     monkeypatch.setenv("PIPELINE_RUNNER", "docker")
     monkeypatch.setenv("PIPELINE_DOCKER_URL", podman_api)
     config.pipeline.cache_clear()

@@ -14,10 +14,10 @@ from pathlib import Path
 import boto3
 import pytest
 from dbt_warehouse import Warehouse
-from stack import conninfo, fresh_database
+from stack import conninfo, drop_database, fresh_database
 
-DATABASE = "test_dbt"
 RUN = uuid.uuid4().hex[:8]
+DATABASE = f"test_dbt_{RUN}"  # two sessions at once never share it
 # Not the defaults: proves that every schema name comes from the environment.
 SETTINGS = {
     "WAREHOUSE_DB": DATABASE,
@@ -41,6 +41,7 @@ def warehouse(tmp_path_factory) -> Warehouse:
     bucket = boto3.resource("s3").Bucket(SETTINGS["RAW_BUCKET"])
     bucket.objects.all().delete()
     bucket.delete()
+    drop_database(DATABASE)
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,22 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import boto3
 import pytest
-from stack import fresh_database, set_env
+from stack import drop_database, fresh_database, set_env, source_csv
 from superstore_generator.profile import Profile
 
-SOURCE_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "superstore-kaggle.csv"
-BUCKET = "generator-test"
+SOURCE_FILE = source_csv()  # the Kaggle copy beside the repo, or the public one
+SESSION = uuid.uuid4().hex[:8]  # two sessions at once never share a bucket or database
+BUCKET = f"generator-test-{SESSION}"
 REFERENCE_KEY = "raw/initial/superstore.csv"
 REFERENCE_URI = f"s3://{BUCKET}/{REFERENCE_KEY}"
-DATABASE = "test_generator"
+DATABASE = f"test_generator_{SESSION}"
 # Not the defaults: proves that names come from the environment.
 PUBLISHED_SCHEMA = "generator_test_analytics"
 ENTRYPOINT = Path(sys.executable).with_name("superstore-generator")
@@ -64,13 +66,15 @@ def reference_uri(s3) -> Iterator[str]:
     s3.upload_file(str(SOURCE_FILE), BUCKET, REFERENCE_KEY)
     yield REFERENCE_URI
     empty_bucket(s3)
+    s3.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture(scope="session")
-def database() -> str:
+def database() -> Iterator[str]:
     """Our own database; its published schema starts absent."""
     fresh_database(DATABASE)
-    return DATABASE
+    yield DATABASE
+    drop_database(DATABASE)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import io
 import re
 from decimal import Decimal
 
+from conftest import BUCKET
 from superstore_common.objects import LOAD_ID, load_id
 from superstore_generator.source_format import HEADER
 
@@ -129,7 +130,8 @@ def test_without_published_tables_nor_reference_it_fails_in_one_line(generate):
 
 
 def test_a_missing_reference_file_fails_in_one_line(generate):
-    run = generate("--rows", "10", "--seed", "1", "--as-of", AS_OF, "--reference", "s3://generator-test/nope.csv")
+    missing = f"s3://{BUCKET}/nope.csv"  # our bucket, no such object
+    run = generate("--rows", "10", "--seed", "1", "--as-of", AS_OF, "--reference", missing)
 
     assert run.returncode == 1
-    assert run.stderr.strip().splitlines()[-1] == "error: reference s3://generator-test/nope.csv does not exist"
+    assert run.stderr.strip().splitlines()[-1] == f"error: reference {missing} does not exist"

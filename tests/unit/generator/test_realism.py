@@ -7,20 +7,22 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from superstore_generator.batch import Batch, BatchSpec
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.source_format import HEADER, csv_fields
+from superstore_generator.source_format import parse_date as source_date
 
 ROWS = 20_000
 AS_OF = date(2024, 1, 3)  # the order window spans a new year
 
 
 def parse_date(text: str) -> date:
-    return datetime.strptime(text, "%m/%d/%Y").date()
+    """The batches' US dates, or the reference's (US in the Kaggle copy, ISO in the public one)."""
+    return source_date(text)
 
 
 @pytest.fixture(scope="module")

@@ -32,19 +32,15 @@ import boto3
 import psycopg
 import psycopg.rows
 import pytest
+from stack import KAGGLE_CSV, source_csv
 from superstore_common import warehouse
 from superstore_common.loads import Ledger, LoadState
 from superstore_common.settings import WarehouseSettings
 
 REPO = Path(__file__).resolve().parents[3]
 LOADER = REPO / ".venv" / "loader" / "bin" / "superstore-loader"
-SHARED_SOURCE = REPO.parent / "shared" / "data" / "superstore-kaggle.csv"
-FETCHED_SOURCE = REPO / "data" / "superstore.csv"
-SOURCE = next((path for path in (SHARED_SOURCE, FETCHED_SOURCE) if path.is_file()), None)
-if SOURCE is None:
-    raise pytest.UsageError(
-        f"no test data: neither {SHARED_SOURCE} nor {FETCHED_SOURCE} exists; run `bash scripts/fetch-data.sh`"
-    )
+SOURCE = source_csv()  # the Kaggle copy beside the repo, or the public one (fetched); SUPERSTORE_SOURCE forces one
+SHARED_SOURCE = KAGGLE_CSV
 
 SESSION = uuid.uuid4().hex[:8]
 SCHEMA_PREFIX = f"loader_test_{SESSION}"

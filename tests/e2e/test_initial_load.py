@@ -4,6 +4,7 @@ import csv
 import os
 
 from conftest import SCHEMA, SHARED_CSV, csv_sums, fact_state, query, run, s3
+from stack import KAGGLE_CSV
 
 
 def test_initial_load_publishes_every_line_with_exact_sums(initial_load):
@@ -40,12 +41,13 @@ def test_non_ascii_text_is_preserved(initial_load):
     with SHARED_CSV.open(encoding="utf-8", newline="") as f:
         non_ascii = {r["Product Name"] for r in csv.DictReader(f) if not r["Product Name"].isascii()}
     published = {name for (name,) in query(f"select product_name from {SCHEMA}.dim_products")}
-    assert any("\ufffd" in name for name in non_ascii)
+    assert non_ascii  # both copies: curly quotes, no-break spaces; the Kaggle one U+FFFD too
+    assert any("\ufffd" in name for name in non_ascii) or SHARED_CSV != KAGGLE_CSV
     assert non_ascii <= published
 
 
 def test_the_audit_schema_is_dropped_and_checks_pass(initial_load):
-    assert query("select count(*) from information_schema.schemata where schema_name like 'staging%%'")[0][0] == 0
+    assert initial_load.audit_schemas_left == 0  # counted right after the run: another test's may fail on purpose
     scan = initial_load.result("scan")
     assert scan["failed"] == 0 and scan["passed"] > 0
 

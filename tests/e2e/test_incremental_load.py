@@ -1,16 +1,21 @@
 """Issue: incremental loads through S3 events on SQS, exactly once, with
-write-audit-publish, on the real stack."""
+write-audit-publish, on the real stack. The module's own database and bucket
+(its initial load and five batches: module fixtures); every test its own
+event queue and dead-letter queue on that bucket, so a message one test
+leaves behind (a rejected batch waiting for the DLQ) never reaches another's
+run, in any order and however long the visibility timeout lasts."""
 
 import csv
 import io
 import os
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 
 import boto3
 import pytest
 from conftest import SCHEMA, fact_state, query, run, s3, send_raw_message
-from stack import drain, queue_depth, queue_url
+from stack import drain, own_queues, queue_depth, queue_url
 
 DAG = "superstore_incremental_load"
 
@@ -41,19 +46,51 @@ def read_batch(key: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
+@dataclass(frozen=True)
+class FiveBatches:
+    """Five generated batches, one a month, and the warehouse and queue right
+    after them (other tests add rows and batches out of time order later)."""
+
+    start: tuple[int, Decimal, Decimal]
+    records: list
+    end: tuple[int, Decimal, Decimal]
+    queue_depth: int
+    version_mismatches: int
+    current_versions_per_customer: int
+
+
 @pytest.fixture(scope="module")
-def five_batches(initial_load):
+def five_batches(initial_load) -> FiveBatches:
     start = fact_totals()
     records = [run(DAG, rows=200 + 50 * i, seed=100 + i, as_of=as_of(i)) for i in range(5)]
-    return start, records
+    # every published order line points at the customer version valid on its order date
+    (mismatches,) = query(
+        f"""select count(*) from {SCHEMA}.fct_sales f
+            join {SCHEMA}.dim_orders o using (order_key)
+            join {SCHEMA}.dim_customers c using (customer_key)
+            where o.order_date < c.valid_from or (c.valid_to is not null and o.order_date > c.valid_to)"""
+    )[0]
+    (current_per_customer,) = query(
+        f"select max(n) from (select count(*) n from {SCHEMA}.dim_customers where is_current group by customer_id) t"
+    )[0]
+    return FiveBatches(
+        start, records, fact_totals(), queue_depth(os.environ["EVENTS_QUEUE"]), mismatches, current_per_customer
+    )
+
+
+@pytest.fixture(autouse=True)
+def own_event_queues(five_batches, request):
+    """This test's own queue + DLQ on the module's bucket (after the module's batches)."""
+    with own_queues(request.node.name.removeprefix("test_")[:40].replace("_", "-")):
+        yield
 
 
 def test_five_batches_reconcile_exactly(five_batches):
-    (rows0, sales0, profit0), records = five_batches
+    (rows0, sales0, profit0), records = five_batches.start, five_batches.records
     assert [r.state for r in records] == ["success"] * 5, [r.errors for r in records]
     generated = [r.result("generate") for r in records]
     assert [g["rows"] for g in generated] == [200, 250, 300, 350, 400]
-    rows, sales, profit = fact_totals()
+    rows, sales, profit = five_batches.end
     assert rows == rows0 + sum(g["rows"] for g in generated)
     # one load id from the generator to the fact: the one the generator reported
     for g in generated:
@@ -62,29 +99,18 @@ def test_five_batches_reconcile_exactly(five_batches):
     assert profit == profit0 + sum(Decimal(g["profit_sum"]) for g in generated)
     for g in generated:
         assert ledger(g["key"]) == [("published", None)]
-    assert queue_depth(os.environ["EVENTS_QUEUE"]) == 0  # every message deleted once published
+    assert five_batches.queue_depth == 0  # every message deleted once published
 
 
 def test_moved_customers_get_a_new_version_and_facts_point_at_it(five_batches):
-    _, records = five_batches
     # every published order line points at the customer version valid on its order date
-    (mismatches,) = query(
-        f"""select count(*) from {SCHEMA}.fct_sales f
-            join {SCHEMA}.dim_orders o using (order_key)
-            join {SCHEMA}.dim_customers c using (customer_key)
-            where o.order_date < c.valid_from or (c.valid_to is not null and o.order_date > c.valid_to)"""
-    )[0]
-    assert mismatches == 0
-    (current_per_customer,) = query(
-        f"select max(n) from (select count(*) n from {SCHEMA}.dim_customers where is_current group by customer_id) t"
-    )[0]
-    assert current_per_customer == 1
+    assert five_batches.version_mismatches == 0
+    assert five_batches.current_versions_per_customer == 1
 
 
 def test_same_batch_again_changes_nothing(five_batches):
-    _, records = five_batches
     before = fact_state()
-    first = records[0].result("generate")
+    first = five_batches.records[0].result("generate")
     replay = run(DAG, rows=first["rows"], seed=first["seed"], as_of=as_of(0))  # same object, same ETag, new event
     assert replay.state == "success", replay.errors
     assert replay.result("generate")["key"] == first["key"]
@@ -93,7 +119,7 @@ def test_same_batch_again_changes_nothing(five_batches):
 
 
 def test_several_pending_messages_and_awkward_keys_in_one_run(five_batches):
-    rows = read_batch(five_batches[1][0].result("generate")["key"])
+    rows = read_batch(five_batches.records[1].result("generate")["key"])
     bucket = os.environ["RAW_BUCKET"]
     # two new batches (order ids moved to a year no batch uses); one key with spaces and non-ASCII
     keys = ["incoming/manual/batch with spaces é.csv", "incoming/manual/second+batch.csv"]
@@ -109,7 +135,7 @@ def test_several_pending_messages_and_awkward_keys_in_one_run(five_batches):
 
 
 def test_bad_batch_is_not_published_and_stays_inspectable(five_batches):
-    rows = read_batch(five_batches[1][0].result("generate")["key"])
+    rows = read_batch(five_batches.records[1].result("generate")["key"])
     batch = [{**r, "Order ID": f"CA-2098-9{r['Order ID'][-5:]}"} for r in rows[:30]]
     batch[3]["Quantity"] = "-2"  # parses, but breaks the audit
     key = "incoming/manual/negative-quantity.csv"
@@ -170,7 +196,7 @@ def test_deferrable_sensor_takes_the_event(five_batches, monkeypatch):
 
 
 def test_a_bad_object_is_rejected_alone_and_the_good_one_published(five_batches):
-    rows = read_batch(five_batches[1][0].result("generate")["key"])
+    rows = read_batch(five_batches.records[1].result("generate")["key"])
     good = [{**r, "Order ID": f"CA-2097-1{r['Order ID'][-5:]}"} for r in rows[:20]]
     bad = [{**r, "Order ID": f"CA-2097-2{r['Order ID'][-5:]}"} for r in rows[:20]]
     bad[0]["Discount"] = "1.5"  # parses, but breaks the audit
@@ -191,7 +217,7 @@ def test_a_bad_object_is_rejected_alone_and_the_good_one_published(five_batches)
 
 
 def test_a_rejected_load_can_be_readmitted_on_purpose(five_batches):
-    rows = read_batch(five_batches[1][0].result("generate")["key"])
+    rows = read_batch(five_batches.records[1].result("generate")["key"])
     bad = [{**r, "Order ID": f"CA-2096-3{r['Order ID'][-5:]}"} for r in rows[:10]]
     bad[0]["Quantity"] = "0"
     key = "incoming/manual/to-readmit.csv"
