@@ -45,6 +45,9 @@ SETTINGS = {
     # calendar dbt publishes counts as fresh here, so that a clean scan has
     # no warning; the freshness tests set their own ages.
     "QUALITY_FRESHNESS_ORDER_DATE_WARN_AFTER": f"{(date.today() - CALENDAR[0]).days + 1}d",
+    # No lineage into the shared reports/lineage/ (scripts/env.sh): the
+    # lineage test turns it on, into a file of its own.
+    "OPENLINEAGE_DISABLED": "true",
 }
 PUBLISHED_SCHEMA = SETTINGS["WAREHOUSE_PUBLISHED_SCHEMA"]
 PRISTINE_SCHEMA = "soda_test_pristine"  # the published tables as dbt built them

@@ -144,3 +144,22 @@ def test_an_unreachable_warehouse_records_every_check_as_an_error(soda_scan, ste
     assert len(checks) == CHECKS and {check["status"] for check in checks} == {"error"}
     assert {check["dataset"] for check in checks} == TABLES
     assert step_env["WAREHOUSE_PASSWORD"] not in json.dumps([run.record, run.artifacts])
+
+
+def test_the_scan_emits_its_lineage_with_the_marts_it_read(star_schema, soda_scan, tmp_path):
+    events_file = tmp_path / "events.jsonl"
+    lineage = {
+        "OPENLINEAGE_DISABLED": "false",
+        "OPENLINEAGE__TRANSPORT__TYPE": "file",
+        "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(events_file),
+        "OPENLINEAGE__TRANSPORT__APPEND": "true",
+    }
+
+    run = soda_scan(recorded=True, env=lineage)
+
+    assert run.returncode == 0, run.stderr
+    events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
+    assert [event["eventType"] for event in events] == ["START", "COMPLETE"]
+    assert {dataset["name"] for dataset in events[-1]["inputs"]} == {
+        f"{DATABASE}.{PUBLISHED_SCHEMA}.{table}" for table in TABLES
+    }
