@@ -102,6 +102,9 @@ log "compose: $("$COMPOSE_BIN" version)"
 WAREHOUSE_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 export WAREHOUSE_PASSWORD WAREHOUSE_HOST_PORT='' MOTO_HOST_PORT='' AIRFLOW_HOST_PORT=''
 export PIPELINE_DOCKER_NETWORK=$PROJECT
+# the steps' results (uid 10001 writes them) land here
+export STEP_RESULTS_DIR=$workdir/results
+mkdir -p "$STEP_RESULTS_DIR" && chmod 777 "$STEP_RESULTS_DIR"
 
 log "docker compose config"
 compose config --quiet
@@ -140,11 +143,10 @@ init_state=$(compose ps -a --format '{{.State}} {{.ExitCode}}' aws-init)
 step() {
   local image=$1
   shift
-  local out=$workdir/xcom-$image
-  rm -rf "$out" && mkdir -p "$out" && chmod 777 "$out"
-  compose run --rm --no-deps --volume "$out:/airflow/xcom" "$image" "$@" >"$workdir/step.log" 2>&1 \
+  rm -f "$STEP_RESULTS_DIR/return.json"
+  compose run --rm --no-deps "$image" "$@" >"$workdir/step.log" 2>&1 \
     || { cat "$workdir/step.log" >&2; exit 1; }
-  cat "$out/return.json"
+  cat "$STEP_RESULTS_DIR/return.json"
 }
 json() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 

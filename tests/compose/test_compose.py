@@ -45,7 +45,8 @@ def test_every_step_image_can_be_run_as_the_runner_runs_it():
     for image, service in steps_.items():
         assert service["image"] == f"${{IMAGE_REPOSITORY:-superstore}}/{image}:${{IMAGE_TAG:-dev}}"
         assert service["read_only"] is True
-        assert set(service["tmpfs"]) == {"/tmp", "/airflow/xcom"}
+        assert service["tmpfs"] == ["/tmp"]
+        assert service["volumes"] == ["${STEP_RESULTS_DIR:-step-results}:/airflow/xcom"]
         env = service["environment"]
         assert set(steps.CONFIG_ENV) - OPTIONAL_ENV <= set(env) and set(steps.LOCAL_AWS_ENV) <= set(env)
         assert service["depends_on"]["aws-init"]["condition"] == "service_completed_successfully"
