@@ -4,11 +4,12 @@ others in one transaction. Only a failed data check rejects; an error (the
 warehouse, a killed process, a bug) leaves the loads retryable (`failed`)."""
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 
 from superstore_common.loads import UNFINISHED, Ledger, LoadState
+from superstore_common.record import CheckResult
 from superstore_common.step import StepError
 
 from superstore_dbt.publish import ACTOR, PublishConflict, Publisher
@@ -30,6 +31,13 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)  # published before
     builds: int = 0
     summary: BuildSummary | None = None
+    rejecting_checks: list[CheckResult] = field(default_factory=list)  # the checks each rejected load failed
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        """The audit's checks as recorded: those of the last build (the accepted
+        loads), then the failures of each rejected load."""
+        return [*(self.summary.checks if self.summary else []), *self.rejecting_checks]
 
 
 def build_and_publish(project: DbtProject, ledger: Ledger, publisher: Publisher, load_ids: list[str], rebuild: bool):
@@ -96,6 +104,7 @@ def _audit(
             built = list(accepted)
         else:
             outcome.rejected[load_id] = attempt.rejection()
+            outcome.rejecting_checks += [replace(c, load_id=load_id) for c in attempt.checks if c.status == "fail"]
             log.warning("%s rejected: %s", load_id, attempt.rejection())
     if built != accepted and (accepted or rebuild):
         history = build(accepted)

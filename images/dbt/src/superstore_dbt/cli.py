@@ -1,5 +1,6 @@
 """superstore-dbt: audit the candidate loads and publish the star schema (write-audit-publish)."""
 
+from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +51,7 @@ def build(
         if manifest:
             lineage.record_lineage(step, manifest, settings, connection, published)
     step.rows = published.get("fct_sales")
+    step.attach(record.CHECKS_ARTIFACT, [asdict(check) for check in outcome.checks])
     summary = outcome.summary
     write_result(
         {

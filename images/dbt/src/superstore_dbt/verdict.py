@@ -3,9 +3,12 @@ check is a verdict on the data (reject); an error (a model or a check that
 could not run: the warehouse went away, a bug) says nothing about the data
 and leaves the loads retryable."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dbt.artifacts.schemas.run import RunExecutionResult
+from superstore_common.record import CheckResult
+
+_STATUS = {"pass": "pass", "warn": "warn", "fail": "fail", "error": "error"}
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,7 @@ class BuildSummary:
     tests_passed: int
     failed_checks: list[str]  # data checks that found rows
     errors: list[str]  # nodes that could not run, with dbt's message
+    checks: list[CheckResult] = field(default_factory=list)  # every data check, as the run records keep it
 
     @classmethod
     def of(cls, results: RunExecutionResult) -> "BuildSummary":
@@ -25,6 +29,15 @@ class BuildSummary:
             failed_checks=sorted(r.node.name for r in tests if r.status == "fail"),
             errors=[
                 f"{r.node.name}: {' '.join(str(r.message).split())}" for r in results.results if r.status == "error"
+            ],
+            checks=[
+                CheckResult(
+                    check=r.node.name,
+                    dataset=(getattr(r.node, "attached_node", None) or r.node.name).rsplit(".", 1)[-1],
+                    status=_STATUS.get(str(r.status), "error"),
+                    failing_rows=r.failures,
+                )
+                for r in tests
             ],
         )
 
