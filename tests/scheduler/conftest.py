@@ -5,11 +5,9 @@ import os
 import time
 
 import pytest
-from scheduler_kit import Server, airflow_sh, free_port, log_tails, server_env
+from scheduler_kit import METADATA_DB, WAREHOUSE_DB, Server, airflow_sh, free_port, log_tails, server_env
 from stack import connect, fresh_database, own_lake, source_csv
 
-WAREHOUSE_DB = "superstore_scheduler"
-METADATA_DB = "superstore_scheduler_airflow"
 RUN_TIMEOUT = 900
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from stack import REPO
 
 AIRFLOW_SH = REPO / "scripts" / "airflow.sh"
+# the scheduler tests' own warehouse and Airflow metadata databases
+WAREHOUSE_DB = "superstore_scheduler"
+METADATA_DB = "superstore_scheduler_airflow"
 
 
 def _client():

@@ -5,8 +5,7 @@ import csv
 import os
 from decimal import Decimal
 
-from conftest import WAREHOUSE_DB
-from scheduler_kit import session_processes
+from scheduler_kit import WAREHOUSE_DB, session_processes
 from stack import connect, source_csv
 
 SCHEMA = "analytics"
