@@ -33,6 +33,8 @@ def configured() -> bool:
 def _client():
     from openlineage.client import OpenLineageClient
 
+    # the client's own INFO lines (which transport it chose) are noise in a step's log
+    logging.getLogger("openlineage").setLevel(logging.WARNING)
     return OpenLineageClient()
 
 
