@@ -78,34 +78,24 @@ def _inputs(datasets: list[Dataset]) -> list:
     from openlineage.client.event_v2 import InputDataset
     from openlineage.client.facet_v2 import input_statistics_input_dataset as statistics
 
-    return [
-        InputDataset(
-            namespace=d.namespace,
-            name=d.name,
-            facets=_dataset_facets(d),
-            inputFacets={}
-            if d.rows is None
-            else {"inputStatistics": statistics.InputStatisticsInputDatasetFacet(rowCount=d.rows)},
-        )
-        for d in datasets
-    ]
+    def rows(d: Dataset) -> dict:
+        return {"inputStatistics": statistics.InputStatisticsInputDatasetFacet(rowCount=d.rows)}
+
+    return [_dataset(InputDataset, d, inputFacets=rows(d) if d.rows is not None else {}) for d in datasets]
 
 
 def _outputs(datasets: list[Dataset]) -> list:
     from openlineage.client.event_v2 import OutputDataset
     from openlineage.client.facet_v2 import output_statistics_output_dataset as statistics
 
-    return [
-        OutputDataset(
-            namespace=d.namespace,
-            name=d.name,
-            facets=_dataset_facets(d),
-            outputFacets={}
-            if d.rows is None
-            else {"outputStatistics": statistics.OutputStatisticsOutputDatasetFacet(rowCount=d.rows)},
-        )
-        for d in datasets
-    ]
+    def rows(d: Dataset) -> dict:
+        return {"outputStatistics": statistics.OutputStatisticsOutputDatasetFacet(rowCount=d.rows)}
+
+    return [_dataset(OutputDataset, d, outputFacets=rows(d) if d.rows is not None else {}) for d in datasets]
+
+
+def _dataset(kind, d: Dataset, **statistics):
+    return kind(namespace=d.namespace, name=d.name, facets=_dataset_facets(d), **statistics)
 
 
 def job_name(record: StepRecord) -> str:
