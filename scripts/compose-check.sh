@@ -10,8 +10,9 @@
 #      service` on a socket of its own) or a Docker engine: every service healthy,
 #      aws-init completed;
 #   4. the step images reach the warehouse and S3 as configured, through
-#      `compose run`: loader create-schemas, generator generate (-> S3), loader
-#      load (S3 -> warehouse), each result read from its /airflow/xcom;
+#      `compose run`: loader create-schemas, loader put-source (200 lines of
+#      the data set -> S3), loader load (S3 -> warehouse), each result read
+#      from its /airflow/xcom;
 #   5. Airflow in the stack parsed both DAGs without import errors;
 #   6. `down --volumes`.
 # Its own project name, network and free host ports: it never collides with
@@ -153,10 +154,18 @@ json() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 log "loader create-schemas"
 schemas=$(step loader create-schemas)
 echo "  $schemas"
-log "generator generate (S3)"
-generated=$(step generator generate --rows 200 --seed 11 --as-of 2024-03-01)
-echo "  $generated"
-objects=$(echo "$generated" | python3 -c "
+# 200 lines of the data set (the Kaggle copy beside the project, else the
+# public one scripts/fetch-data.sh fetches), put to S3 by the loader itself.
+source_csv=${SOURCE:-}
+if [ -z "$source_csv" ]; then
+  if [ -f ../shared/data/superstore-kaggle.csv ]; then source_csv=../shared/data/superstore-kaggle.csv
+  else bash scripts/fetch-data.sh >/dev/null && source_csv=data/superstore.csv; fi
+fi
+head -n 201 "$source_csv" >"$workdir/results/source.csv"
+log "loader put-source (-> S3)"
+put=$(step loader put-source --source /airflow/xcom/source.csv)
+echo "  $put"
+objects=$(echo "$put" | python3 -c "
 import json, sys
 r = json.load(sys.stdin)
 print(json.dumps([{'bucket': r['bucket'], 'key': r['key'], 'etag': r['etag']}]))")
@@ -169,7 +178,11 @@ rows=$(echo "$loaded" | json "['loaded_rows']")
 log "Airflow: DAGs parsed"
 compose exec -T airflow airflow dags list --output json >"$workdir/dags.json" 2>"$workdir/dags.err" \
   || { cat "$workdir/dags.err" >&2; exit 1; }
-dags=$(python3 -c "import json, sys; print(' '.join(sorted(d['dag_id'] for d in json.load(open(sys.argv[1])))))" "$workdir/dags.json")
+# the JSON line among whatever else Airflow prints
+dags=$(python3 -c "
+import json, sys
+rows = next(json.loads(line) for line in open(sys.argv[1]) if line.startswith('['))
+print(' '.join(sorted(row['dag_id'] for row in rows)))" "$workdir/dags.json")
 echo "  $dags"
 for dag in superstore_initial_load superstore_incremental_load; do
   case " $dags " in *" $dag "*) ;; *) echo "Airflow did not load $dag" >&2; exit 1 ;; esac
