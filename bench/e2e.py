@@ -18,11 +18,8 @@ DAG_ID = "superstore_incremental_load"
 def run_incremental_batch(db: str, conf: dict, log_path: Path) -> dict:
     """{'seconds': wall time of the DAG run, 'tasks': {task_id: seconds}}."""
     os.environ["WAREHOUSE_DB"] = db  # the local runner passes the process's settings to every step
-    from superstore_orchestration import config
     from superstore_orchestration.local_run import output_to, run_dag
 
-    config.pipeline.cache_clear()
-    config.lake.cache_clear()
     with output_to(log_path):  # from here on Airflow logs to stdout
         stack.purge_events()
         started = time.perf_counter()

@@ -1,6 +1,5 @@
 """Orchestration settings, from the environment of the Airflow process."""
 
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -75,13 +74,7 @@ class PipelineConfig(BaseSettings):
         return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
 
 
-@cache
 def pipeline() -> PipelineConfig:
+    """Read when a DAG is built or a task runs, never cached: a changed
+    environment applies to the next DAG parse or run."""
     return PipelineConfig()
-
-
-@cache
-def lake():
-    from superstore_common.settings import LakeSettings
-
-    return LakeSettings()

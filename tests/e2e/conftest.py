@@ -15,7 +15,6 @@ from pathlib import Path
 import boto3
 import pytest
 from stack import connect, own_database, own_lake, queue_url, source_csv
-from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 
 SHARED_CSV = source_csv()
@@ -46,15 +45,7 @@ def csv_sums(path: Path, encoding: str = "utf-8") -> tuple[int, Decimal, Decimal
     return len(rows), sum(Decimal(r["Sales"]) for r in rows), sum(Decimal(r["Profit"]) for r in rows)
 
 
-def clear_settings() -> None:
-    """Settings a test changed (database, lake, queue) apply to the next run."""
-    for settings in (getattr(config, "pipeline", None), getattr(config, "lake", None)):
-        if hasattr(settings, "cache_clear"):
-            settings.cache_clear()
-
-
 def run(dag_id: str, **conf) -> RunRecord:
-    clear_settings()
     return run_dag(dag_id, conf)
 
 
@@ -64,9 +55,7 @@ def e2e_warehouse(request):
     module's own: no other test's objects, messages or rows reach its runs."""
     name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     with own_database(f"e2e_{name}") as database, own_lake(f"e2e-{name.replace('_', '-')}"):
-        clear_settings()
         yield database
-    clear_settings()
 
 
 @dataclass(frozen=True)

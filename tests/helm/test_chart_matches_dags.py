@@ -9,17 +9,13 @@ import json
 import pytest
 from conftest import PROD_VALUES, airflow_config, only, pod_template, render
 from kubernetes.client import ApiClient
-from superstore_orchestration import config, steps
+from superstore_orchestration import steps
 from superstore_orchestration.factory import step_task
 
 
 @pytest.fixture(scope="module")
 def chart():
     return render(PROD_VALUES)
-
-
-def _clear_config() -> None:
-    getattr(config.pipeline, "cache_clear", lambda: None)()
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +30,12 @@ def pods(chart, tmp_path_factory):
         for name, value in airflow_env.items():
             patch.setenv(name, value)
         patch.setenv("PIPELINE_POD_TEMPLATE_FILE", str(mounted))
-        _clear_config()
-        try:
-            yield {
-                step: ApiClient().sanitize_for_serialization(
-                    step_task(step).build_pod_request_obj(context=None, dry_run=True)
-                )
-                for step in steps.ALL_STEPS
-            }
-        finally:
-            _clear_config()
+        yield {
+            step: ApiClient().sanitize_for_serialization(
+                step_task(step).build_pod_request_obj(context=None, dry_run=True)
+            )
+            for step in steps.ALL_STEPS
+        }
 
 
 def test_pods_use_the_charts_namespace_account_config_and_secret(chart, pods):

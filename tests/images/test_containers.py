@@ -16,7 +16,8 @@ import boto3
 import jinja2
 import pytest
 from stack import connect, own_database, own_lake, source_csv
-from superstore_orchestration import config, steps
+from superstore_common.record import RECORD_NAME, run_prefix
+from superstore_orchestration import steps
 from superstore_orchestration.events import parse_messages
 from superstore_orchestration.local_run import run_dag
 
@@ -46,10 +47,8 @@ def warehouse(request):
     test's messages (received, never deleted) and rows never reach it."""
     name = request.node.name.removeprefix("test_")[:30]
     with own_database(f"images_{name}") as database, own_lake(f"images-{name.replace('_', '-')}"):
-        config.lake.cache_clear()
         boto3.client("s3").upload_file(str(SOURCE_CSV), os.environ["RAW_BUCKET"], LANDING_KEY)
         yield database
-    config.lake.cache_clear()
 
 
 RUN_ID = "manual__images"
@@ -156,16 +155,21 @@ def podman_api(tmp_path_factory):
 def test_both_dags_with_the_docker_runner(images, warehouse, podman_api, monkeypatch):
     monkeypatch.setenv("PIPELINE_RUNNER", "docker")
     monkeypatch.setenv("PIPELINE_DOCKER_URL", podman_api)
-    config.pipeline.cache_clear()
-    try:
-        source = f"s3://{os.environ['RAW_BUCKET']}/{LANDING_KEY}"
-        initial = run_dag("superstore_initial_load", {"source": source})
-        assert initial.state == "success", initial.errors
-        assert initial.result("load")["loaded_rows"] == SOURCE_ROWS  # the XCom came out of the container
-        incremental = run_dag("superstore_incremental_load", {"rows": 200, "seed": 11, "as_of": "2024-03-02"})
-        assert incremental.state == "success", incremental.errors
-        assert incremental.result("load")["loaded_rows"] == 200
-        with connect() as conn:
-            assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == SOURCE_ROWS + 200
-    finally:
-        config.pipeline.cache_clear()
+    source = f"s3://{os.environ['RAW_BUCKET']}/{LANDING_KEY}"
+    initial = run_dag("superstore_initial_load", {"source": source})
+    assert initial.state == "success", initial.errors
+    assert initial.result("load")["loaded_rows"] == SOURCE_ROWS  # the XCom came out of the container
+    incremental = run_dag("superstore_incremental_load", {"rows": 200, "seed": 11, "as_of": "2024-03-02"})
+    assert incremental.state == "success", incremental.errors
+    assert incremental.result("load")["loaded_rows"] == 200
+    with connect() as conn:
+        assert conn.execute("select count(*) from analytics.fct_sales").fetchone()[0] == SOURCE_ROWS + 200
+        # every run recorded from inside the containers: the steps' records in the lake, the run in ops.runs
+        recorded = dict(conn.execute("select run_id, state from ops.runs").fetchall())
+    assert recorded == {initial.run_id: "success", incremental.run_id: "success"}
+    listing = boto3.client("s3").list_objects_v2(
+        Bucket=os.environ["RAW_BUCKET"], Prefix=run_prefix(initial.dag_id, initial.run_id)
+    )
+    assert {f"{step.task_id}/{RECORD_NAME}" for step in steps.INITIAL_LOAD} <= {
+        o["Key"].removeprefix(run_prefix(initial.dag_id, initial.run_id)) for o in listing["Contents"]
+    }

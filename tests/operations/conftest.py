@@ -12,7 +12,6 @@ from pathlib import Path
 import boto3
 import pytest
 from stack import connect, fresh_database, own_lake, source_csv
-from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 
 OPS_DB = "superstore_operations"
@@ -39,7 +38,6 @@ def read_s3_csv(bucket: str, key: str) -> list[dict]:
 
 
 def run(dag_id: str, **conf) -> RunRecord:
-    config.pipeline.cache_clear()
     return run_dag(dag_id, conf)
 
 
@@ -75,7 +73,6 @@ def operated(tmp_path_factory):
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            config.pipeline.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from itertools import pairwise
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from superstore_orchestration import alerts, config, steps
+from superstore_orchestration import alerts, steps
 from superstore_orchestration.local_run import DAGS_FOLDER
 
 
@@ -55,11 +55,7 @@ def test_every_run_is_recorded_by_a_teardown_that_leaves_its_state_alone(dagbag,
 def _dags(tmp_path, monkeypatch, **env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    config.pipeline.cache_clear()
-    try:
-        return DagBag(str(DAGS_FOLDER))
-    finally:
-        config.pipeline.cache_clear()
+    return DagBag(str(DAGS_FOLDER))
 
 
 def test_the_incremental_dag_runs_hourly_unless_told_otherwise(tmp_path, monkeypatch):

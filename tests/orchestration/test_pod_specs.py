@@ -11,16 +11,12 @@ import kubernetes_validate
 import pytest
 import yaml
 from kubernetes.client import ApiClient
-from superstore_orchestration import config, steps
+from superstore_orchestration import steps
 from superstore_orchestration.factory import step_task
 
 K8S_VERSION = kubernetes_validate.latest_version()
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "superstore-pipeline"
-
-
-def _clear_config() -> None:
-    getattr(config.pipeline, "cache_clear", lambda: None)()
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +43,7 @@ def kubernetes_runner(monkeypatch, pod_template_file):
     monkeypatch.setenv("PIPELINE_IMAGE_TAG", "1.0.0")
     monkeypatch.setenv("PIPELINE_POD_TEMPLATE_FILE", str(pod_template_file))
     monkeypatch.delenv("PIPELINE_STEP_RESOURCES", raising=False)
-    _clear_config()
     yield
-    _clear_config()
 
 
 def rendered_pod(step: steps.Step) -> dict:
@@ -100,7 +94,6 @@ def test_pod_is_valid_and_locked_down(kubernetes_runner, step):
 def test_step_resources_are_a_setting(kubernetes_runner, monkeypatch):
     sizes = {"small": {"cpu": "100m", "memory": "128Mi"}, "large": {"cpu": "3", "memory": "6Gi"}}
     monkeypatch.setenv("PIPELINE_STEP_RESOURCES", json.dumps(sizes))
-    _clear_config()
     for step in steps.ALL_STEPS:
         size = sizes["large" if step.resources == steps.LARGE else "small"]
         resources = next(c for c in rendered_pod(step)["spec"]["containers"] if c["name"] == "base")["resources"]
@@ -113,7 +106,6 @@ def test_step_resources_are_a_setting(kubernetes_runner, monkeypatch):
 
 def test_the_runner_refuses_to_build_pods_without_the_charts_template(kubernetes_runner, monkeypatch):
     monkeypatch.delenv("PIPELINE_POD_TEMPLATE_FILE")
-    _clear_config()
     with pytest.raises(ValueError, match="PIPELINE_POD_TEMPLATE_FILE"):
         step_task(steps.ALL_STEPS[0])
 

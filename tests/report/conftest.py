@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from report_kit import INCREMENTAL, REPORT_DB, SCREENSHOTS, attach_audit_failure, put_csv, query, read_csv, run
 from stack import fresh_database, own_lake, source_csv
-from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord
 
 
@@ -21,7 +20,6 @@ def pipeline_runs() -> list[RunRecord]:
     os.environ["WAREHOUSE_DB"] = REPORT_DB
     try:
         with own_lake("report"):
-            config.lake.cache_clear()
             records = [run("superstore_initial_load", source=str(source_csv()))]
             records.append(run(INCREMENTAL, rows=120, seed=7, as_of="2024-03-01"))
             rows = read_csv(records[-1].result("generate")["key"])
@@ -38,7 +36,6 @@ def pipeline_runs() -> list[RunRecord]:
                 attach_audit_failure(records[3].run_id)
         yield records
     finally:
-        config.lake.cache_clear()
         if saved_db is None:
             os.environ.pop("WAREHOUSE_DB", None)
         else:

@@ -12,7 +12,6 @@ from superstore_common.ops import RunRecords, RunResult, StepResult
 from superstore_common.record import CheckResult
 from superstore_common.settings import WarehouseSettings
 from superstore_common.warehouse import connect as warehouse
-from superstore_orchestration import config
 from superstore_orchestration.local_run import RunRecord, run_dag
 
 REPORT_DB = "superstore_report"
@@ -26,7 +25,6 @@ def query(sql: str, *params) -> list[tuple]:
 
 
 def run(dag_id: str, **conf) -> RunRecord:
-    config.pipeline.cache_clear()
     return run_dag(dag_id, conf)
 
 
