@@ -37,7 +37,8 @@ def podman(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def images():
-    subprocess.run(["bash", "scripts/images.sh", "build"], cwd=REPO, check=True, env=ENGINE_ENV)
+    step_images = sorted({step.image for step in steps.ALL_STEPS})  # not the Airflow image: dag.test runs here
+    subprocess.run(["bash", "scripts/images.sh", "build", *step_images], cwd=REPO, check=True, env=ENGINE_ENV)
     return {image: f"superstore/{image}:dev" for image in ("generator", "loader", "dbt", "soda")}
 
 
