@@ -36,6 +36,7 @@ def scan(
         None, help="JSON list of load ids: check only what they wrote, plus the cheap table-wide checks"
     ),
 ) -> None:
+    """Soda checks on the published star schema; a failed check fails the step, a warning does not."""
     checks_file = CHECKS_DIR / f"{checks}.yml"
     if not checks_file.is_file():
         known = ", ".join(sorted(path.stem for path in CHECKS_DIR.glob("*.yml")))
