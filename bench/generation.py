@@ -8,6 +8,7 @@ import baselines
 import plan
 import stack
 from measure import Measured, Steps
+
 from report import Figure, at_least, flat, progress, seconds
 
 

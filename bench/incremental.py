@@ -10,6 +10,7 @@ import stack
 from generation import Inputs
 from measure import BenchError, Measured, Steps
 from plan import BATCH_ROWS, BIG_DB, BIG_ROWS, REPEATS, SMALL_DB, SMALL_FACT_ROWS
+
 from report import Figure, at_most, progress
 
 Run = dict[str, Measured]  # 'image command' -> measured

@@ -16,6 +16,7 @@ from plan import (
     MEMORY_ROWS,
     REPEATS,
 )
+
 from report import Figure, at_least, below, flat, progress, seconds
 
 

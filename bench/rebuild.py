@@ -10,6 +10,7 @@ import stack
 from incremental import publish_initial
 from measure import BenchError, Measured, Steps, measure
 from plan import BIG_DB, BIG_ROWS
+
 from report import Figure, at_most, progress, seconds
 
 SCRIPT = Path(__file__).with_name("initial_build.sql")
