@@ -49,10 +49,14 @@ def test_schema_statements_are_redshift_sql(settings, s3, lake):
     statements = redshift(RecordingConnection(), settings, s3, lake).schema_statements()
 
     assert statements[:3] == [f'create schema if not exists "{s}"' for s in ("raw", "analytics", "ops")]
-    loads, transitions, rows = statements[3:]  # no index: the sort key finds a load's rows
+    loads, transitions, *run_records, rows = statements[3:]  # no index: the sort key finds a load's rows
     assert loads.startswith('create table if not exists "raw".loads (')
     assert transitions.startswith('create table if not exists "raw".load_transitions (')
-    assert not any("check" in statement for statement in statements)  # Redshift has no CHECK constraints
+    assert [r.split(" (")[0] for r in run_records] == [
+        f'create table if not exists "ops".{table}' for table in ("runs", "step_results", "check_results")
+    ]
+    assert "recorded_at timestamp not null default getdate()" in run_records[0]
+    assert not any("check (" in statement for statement in statements)  # Redshift has no CHECK constraints
     assert "updated_at timestamp not null default getdate()" in loads
     assert "unique (bucket, key, etag)" in loads
     assert rows == f'create table if not exists "raw"."order_lines" (\n  {ROWS_TABLE}\n)\ncompound sortkey (_load_id)'
@@ -63,8 +67,9 @@ def test_the_postgres_statements_differ_only_where_meant(settings):
     statements = postgres.schema_statements()
 
     assert "check (state in (" in statements[3]
-    assert statements[5] == f'create table if not exists "raw"."order_lines" (\n  {ROWS_TABLE}\n)'
-    assert statements[6:] == [
+    assert "recorded_at timestamp not null default clock_timestamp()" in statements[5]  # ops.runs
+    assert statements[8] == f'create table if not exists "raw"."order_lines" (\n  {ROWS_TABLE}\n)'
+    assert statements[9:] == [
         'create index if not exists order_lines_load_id on "raw"."order_lines" using brin (_load_id)'
     ]
     columns = ", ".join(name for name, _ in RAW_COLUMNS[:-1])
