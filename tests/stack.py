@@ -45,15 +45,10 @@ def own_database(name: str) -> Iterator[str]:
     never share it), WAREHOUSE_DB in os.environ while it is used, dropped after."""
     database = f"{name}_{uuid.uuid4().hex[:8]}"
     fresh_database(database)
-    saved = os.environ.get("WAREHOUSE_DB")
-    os.environ["WAREHOUSE_DB"] = database
     try:
-        yield database
+        with environ({"WAREHOUSE_DB": database}):
+            yield database
     finally:
-        if saved is None:
-            os.environ.pop("WAREHOUSE_DB", None)
-        else:
-            os.environ["WAREHOUSE_DB"] = saved
         drop_database(database)
 
 
@@ -116,7 +111,8 @@ def _aws_resources():
 
 
 @contextmanager
-def _environ(env: dict[str, str]) -> Iterator[dict[str, str]]:
+def environ(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """`env` in os.environ while the block runs; what was there before, after."""
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
@@ -147,7 +143,7 @@ def own_lake(name: str) -> Iterator[dict[str, str]]:
         os.environ.get("EVENTS_MAX_RECEIVE_COUNT", "3"), "300",
     )  # fmt: skip
     try:
-        with _environ(env):
+        with environ(env):
             yield env
     finally:
         bucket = boto3.resource("s3").Bucket(env["RAW_BUCKET"])
@@ -169,7 +165,7 @@ def own_queues(name: str) -> Iterator[dict[str, str]]:
     bucket, previous = os.environ["RAW_BUCKET"], (os.environ["EVENTS_QUEUE"], os.environ["EVENTS_DLQ"])
     env["PIPELINE_EVENTS_QUEUE_URL"] = _aws_resources().create(bucket, env["EVENTS_QUEUE"], env["EVENTS_DLQ"], *args)
     try:
-        with _environ(env):
+        with environ(env):
             yield env
     finally:
         _aws_resources().create(bucket, *previous, *args)

@@ -6,12 +6,11 @@ database, lake, alerts topic and lineage file of this module's own."""
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import boto3
 import pytest
-from stack import connect, fresh_database, own_lake, source_csv
+from stack import connect, environ, fresh_database, own_lake, source_csv
 from superstore_orchestration.local_run import RunRecord, run_dag
 
 OPS_DB = "superstore_operations"
@@ -62,17 +61,9 @@ def operated(tmp_path_factory):
             "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(lineage),
             "OPENLINEAGE__TRANSPORT__APPEND": "true",
         }
-        saved = {name: os.environ.get(name) for name in settings}
-        os.environ.update(settings)
         lineage.parent.mkdir(parents=True)
-        try:
+        with environ(settings):
             yield {**lake, "tmp": tmp, "alerts_queue": alerts, "lineage": lineage}
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

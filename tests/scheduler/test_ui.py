@@ -9,15 +9,13 @@ import time
 import urllib.parse
 
 import pytest
-from stack import REPO
-
-selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as seen  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from stack import REPO
 
 SCREENSHOTS = REPO / "reports" / "scheduler"
 DAGS = ("superstore_initial_load", "superstore_incremental_load")
