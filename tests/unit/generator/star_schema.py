@@ -11,7 +11,8 @@ from datetime import datetime
 
 import psycopg
 from psycopg import sql
-from superstore_generator.source_format import parse_date, published_postal_code
+from superstore_common.source_format import parse_date
+from superstore_generator.csv_output import published_postal_code
 
 LOAD_ID = "load-0123456789abcdef0123"
 TABLES = {

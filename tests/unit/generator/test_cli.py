@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from conftest import BUCKET
 from superstore_common.objects import LOAD_ID, load_id
-from superstore_generator.source_format import HEADER
+from superstore_common.source_format import HEADER
 
 AS_OF = "2024-03-05"
 RESULT_KEYS = {"bucket", "key", "etag", "load_id", "rows", "sales_sum", "profit_sum", "seed"}

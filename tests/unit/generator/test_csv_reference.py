@@ -7,8 +7,8 @@ import io
 
 import pytest
 from conftest import BUCKET, PROFILE_FIELDS
+from superstore_common.source_format import parse_date
 from superstore_generator.csv_reference import CsvReference
-from superstore_generator.source_format import parse_date
 
 ISO_KEY = "raw/initial/superstore-iso-dates.csv"
 

@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from superstore_common.source_format import HEADER
+from superstore_common.source_format import parse_date as source_date
 from superstore_generator.batch import Batch, BatchSpec
+from superstore_generator.csv_output import csv_fields
 from superstore_generator.csv_reference import CsvReference
-from superstore_generator.source_format import HEADER, csv_fields
-from superstore_generator.source_format import parse_date as source_date
 
 ROWS = 20_000
 AS_OF = date(2024, 1, 3)  # the order window spans a new year

@@ -6,9 +6,9 @@ import os
 
 import pytest
 from conftest import BUCKET
+from superstore_common.source_format import HEADER
 from superstore_generator import s3_output
 from superstore_generator.s3_output import upload_csv
-from superstore_generator.source_format import HEADER
 
 METADATA = {"rows": "3", "sales-sum": "1.0000", "profit-sum": "-0.5000"}
 HEADER_LINE = (",".join(HEADER) + "\n").encode()

@@ -13,9 +13,9 @@ from conftest import BUCKET, PROFILE_FIELDS, PUBLISHED_SCHEMA
 from psycopg import sql
 from stack import conninfo
 from superstore_common.settings import WarehouseSettings
+from superstore_common.source_format import parse_date
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.profile import Customer
-from superstore_generator.source_format import parse_date
 from superstore_generator.warehouse_reference import WarehouseReference
 
 AS_OF = "2024-03-05"

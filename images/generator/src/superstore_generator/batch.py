@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO
 
+from superstore_generator.csv_output import format_ten_thousandths
 from superstore_generator.lines import LINES_PER_BLOCK, LineBlock, LineKinds, line_blocks
 from superstore_generator.new_entities import NewEntities
 from superstore_generator.order_ids import OrderIds
 from superstore_generator.orders import Orders
 from superstore_generator.reference import Reference
-from superstore_generator.source_format import format_ten_thousandths
 from superstore_generator.spec import BatchSpec
 
 __all__ = ["Batch", "BatchSpec"]

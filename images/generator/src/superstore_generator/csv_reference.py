@@ -11,11 +11,12 @@ from decimal import Decimal
 from functools import cached_property
 
 from superstore_common.s3 import parse_s3_uri, s3_client
+from superstore_common.source_format import HEADER, parse_date
 from superstore_common.step import StepError
 
+from superstore_generator.csv_output import published_postal_code
 from superstore_generator.profile import Customer, Location, ProductLabel, Profile, ProfileCounts
 from superstore_generator.reference import order_number
-from superstore_generator.source_format import HEADER, parse_date, published_postal_code
 
 
 class CsvReference:
@@ -81,6 +82,6 @@ class CsvReference:
             raise StepError(f"reference {self.name} does not exist") from None
         with io.TextIOWrapper(body, encoding="utf-8", newline="") as text:
             reader = csv.DictReader(text)
-            if reader.fieldnames != HEADER:
+            if tuple(reader.fieldnames or ()) != HEADER:
                 raise StepError(f"reference {self.name} is not in the Superstore source format")
             yield reader

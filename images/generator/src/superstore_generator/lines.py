@@ -12,10 +12,10 @@ from itertools import filterfalse
 from operator import add
 from typing import NamedTuple
 
+from superstore_generator.csv_output import as_bytes_text, csv_fields, format_ten_thousandths
 from superstore_generator.new_entities import NewEntities
 from superstore_generator.profile import Product, Profile
 from superstore_generator.sampling import DrawTable, random_hits
-from superstore_generator.source_format import as_bytes_text, csv_fields, format_ten_thousandths
 
 LINES_PER_BLOCK = 4096
 # A new product costs about what similar products of its sub-category cost.

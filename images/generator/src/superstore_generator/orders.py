@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from itertools import accumulate, chain, repeat
 
+from superstore_common.source_format import format_date
+
+from superstore_generator.csv_output import as_bytes_text, csv_fields
 from superstore_generator.new_entities import NewEntities
 from superstore_generator.order_ids import OrderIds
 from superstore_generator.profile import Customer, Location, Profile
 from superstore_generator.reference import ORDER_ID_PREFIX
 from superstore_generator.sampling import DrawTable, random_hits
-from superstore_generator.source_format import as_bytes_text, csv_fields, format_date
 from superstore_generator.spec import BatchSpec
 
 # Order dates rise through the batch from as-of minus 6 days to as-of, so a

@@ -13,8 +13,9 @@ from itertools import chain, count, islice
 
 from botocore.exceptions import ClientError
 from superstore_common.s3 import s3_client
+from superstore_common.source_format import HEADER
 
-from superstore_generator.source_format import HEADER, as_bytes_text, csv_fields
+from superstore_generator.csv_output import as_bytes_text, csv_fields
 
 PART_BYTES = 8 * 1024 * 1024  # S3 allows 10,000 parts: batches up to 80 GB
 # Parts in memory at once: one being made, the others uploading or queued.

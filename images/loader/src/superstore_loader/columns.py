@@ -1,5 +1,6 @@
-"""The source file's columns, how each value is checked, and the raw layer's
-rows table (same order, plus the line and the load id).
+"""The source file's columns (superstore_common.source_format's header), how
+each value is checked, and the raw layer's rows table (same order, plus the
+line and the load id).
 
 Every kind of value declares its rule once and checks it two ways:
 - `normalize_column` checks a whole column (an Arrow array) with Arrow's
@@ -15,11 +16,11 @@ Patterns use [0-9], not \\d: the same digits for Python's re and Arrow's RE2.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from superstore_common.source_format import HEADER, parse_date
 
 
 class InvalidValue(ValueError):
@@ -96,22 +97,13 @@ class Number:
         return value
 
 
-_US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
-
 @cache  # a file has a few thousand distinct dates at most; invalid ones are not cached
 def iso_date(value: str) -> str:
-    if match := _US_DATE.fullmatch(value):
-        month, day, year = map(int, match.groups())
-    elif match := _ISO_DATE.fullmatch(value):
-        year, month, day = map(int, match.groups())
-    else:
-        raise InvalidValue(f"unparseable date {value!r} (expected M/D/YYYY or YYYY-MM-DD)")
+    """A date in one of the source's formats (superstore_common.source_format) as YYYY-MM-DD."""
     try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        raise InvalidValue(f"unparseable date {value!r} (no such date)") from None
+        return parse_date(value).isoformat()
+    except ValueError as error:
+        raise InvalidValue(str(error)) from None
 
 
 class Date:
@@ -139,28 +131,39 @@ class Column:
     kind: Text | Integer | Number | Date
 
 
-SOURCE_COLUMNS: tuple[Column, ...] = (
-    Column("Row ID", "row_id", Integer()),
-    Column("Order ID", "order_id", Text(32, required=True)),
-    Column("Order Date", "order_date", Date()),
-    Column("Ship Date", "ship_date", Date()),
-    Column("Ship Mode", "ship_mode", Text(32)),
-    Column("Customer ID", "customer_id", Text(32, required=True)),
-    Column("Customer Name", "customer_name", Text(128)),
-    Column("Segment", "segment", Text(32)),
-    Column("Country", "country", Text(64)),
-    Column("City", "city", Text(128)),
-    Column("State", "state", Text(64)),
-    Column("Postal Code", "postal_code", Text(16)),  # text: leading zeros are data
-    Column("Region", "region", Text(32)),
-    Column("Product ID", "product_id", Text(32, required=True)),
-    Column("Category", "category", Text(64)),
-    Column("Sub-Category", "sub_category", Text(64)),
-    Column("Product Name", "product_name", Text(512)),
-    Column("Sales", "sales", Number(18, 4)),
-    Column("Quantity", "quantity", Integer()),
-    Column("Discount", "discount", Number(6, 4)),
-    Column("Profit", "profit", Number(18, 4)),
+def staging_name(source: str) -> str:
+    """A source column's name in the staging table: 'Sub-Category' -> 'sub_category'."""
+    return source.lower().replace(" ", "_").replace("-", "_")
+
+
+# Each source column's rule, by its staging name, in the header's order
+# (superstore_common.source_format.HEADER: the columns themselves).
+KINDS: dict[str, Text | Integer | Number | Date] = {
+    "row_id": Integer(),
+    "order_id": Text(32, required=True),
+    "order_date": Date(),
+    "ship_date": Date(),
+    "ship_mode": Text(32),
+    "customer_id": Text(32, required=True),
+    "customer_name": Text(128),
+    "segment": Text(32),
+    "country": Text(64),
+    "city": Text(128),
+    "state": Text(64),
+    "postal_code": Text(16),  # text: leading zeros are data
+    "region": Text(32),
+    "product_id": Text(32, required=True),
+    "category": Text(64),
+    "sub_category": Text(64),
+    "product_name": Text(512),
+    "sales": Number(18, 4),
+    "quantity": Integer(),
+    "discount": Number(6, 4),
+    "profit": Number(18, 4),
+}
+
+SOURCE_COLUMNS: tuple[Column, ...] = tuple(
+    Column(source, staging_name(source), KINDS[staging_name(source)]) for source in HEADER
 )
 
 

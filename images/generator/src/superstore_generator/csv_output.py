@@ -1,21 +1,12 @@
-"""The Superstore source CSV format: header, dates, decimal amounts."""
+"""How the generator writes values of the source format (the header and the
+dates are superstore_common.source_format's): CSV fragments, UTF-8 bytes as
+text, decimal amounts, published postal codes."""
 
 import csv
 import io
 import re
 from collections.abc import Sequence
-from datetime import date
-from functools import cache
 
-HEADER = (
-    "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,"
-    "Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
-).split(",")
-
-# What the loader accepts too: the source's 11/8/2016, and 2016-11-08 (the
-# ISO-dated copy of the data set).
-_US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _QUOTE_OR_LINE_BREAK = re.compile(r'["\r\n]')
 US = "United States"
 ZIP_DIGITS = 5
@@ -40,23 +31,6 @@ def as_bytes_text(text: str) -> str:
     with `.encode("latin-1")`, a plain copy (a real UTF-8 encode of such
     text costs about as much as generating it)."""
     return text.encode("utf-8").decode("latin-1")
-
-
-def format_date(day: date) -> str:
-    """11/8/2016: month/day/year without leading zeros, as in the source."""
-    return f"{day.month}/{day.day}/{day.year}"
-
-
-@cache  # a file holds a few thousand distinct dates at most
-def parse_date(text: str) -> date:
-    """M/D/YYYY (the source's) or YYYY-MM-DD."""
-    if match := _US_DATE.fullmatch(text):
-        month, day, year = map(int, match.groups())
-    elif match := _ISO_DATE.fullmatch(text):
-        year, month, day = map(int, match.groups())
-    else:
-        raise ValueError(f"unparseable date {text!r} (expected M/D/YYYY or YYYY-MM-DD)")
-    return date(year, month, day)
 
 
 def published_postal_code(country: str, postal_code: str) -> str:
