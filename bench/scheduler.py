@@ -1,5 +1,5 @@
 """The real scheduler next to dag.test(): how long each DAG file takes to
-parse in a cold process (what every task process and the dag-processor pay),
+parse (what the dag-processor and every task process pay),
 and one incremental batch under the scheduler (scripts/airflow.sh: api-server,
 scheduler, dag-processor, triggerer, LocalExecutor) against the same batch
 under dag.test(), interleaved, best of each."""
@@ -46,28 +46,53 @@ def _cold(code: str, *args: str) -> float:
         return measure([str(PYTHON), "-c", code, *args], sink).seconds
 
 
+# What Airflow times against dagbag_import_timeout: the dag-processor parses
+# each file in a child forked from a process that has Airflow loaded (the task
+# runner too), so Airflow is imported first and the file's own imports are cold.
+_PARSE = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+assert bag.dags and not bag.import_errors, bag.import_errors
+print(json.dumps(bag.dagbag_stats[0].duration.total_seconds()))
+"""
+
+
+def _parse_seconds(file: Path) -> float:
+    done = subprocess.run([str(PYTHON), "-c", _PARSE, str(file)], capture_output=True, text=True)
+    if done.returncode:
+        raise BenchError(f"parsing {file.name} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def bench_dag_parse() -> tuple[list[Figure], dict]:
-    """Each DAG file run in a fresh interpreter (runpy), best of REPEATS,
-    interleaved with the floor: `import airflow.sdk` alone."""
+    """Each DAG file in fresh interpreters, best of REPEATS: as Airflow's
+    DagBag times it, and the whole cold process (runpy) next to the floor
+    `import airflow.sdk` alone."""
     files = dag_files()
-    with progress(f"DAG files parsed in cold processes: {', '.join(f.name for f in files)}"):
+    with progress(f"DAG files parsed in fresh interpreters: {', '.join(f.name for f in files)}"):
         parse: dict[str, list[float]] = {f.stem: [] for f in files}
+        process: dict[str, list[float]] = {f.stem: [] for f in files}
         floor: list[float] = []
         for _ in range(SCHEDULER_REPEATS):
             floor.append(_cold("import airflow.sdk"))
             for file in files:
-                parse[file.stem].append(_cold("import runpy, sys; runpy.run_path(sys.argv[1])", str(file)))
+                parse[file.stem].append(_parse_seconds(file))
+                process[file.stem].append(_cold("import runpy, sys; runpy.run_path(sys.argv[1])", str(file)))
     best = {name: min(times) for name, times in parse.items()}
+    best_process = {name: min(times) for name, times in process.items()}
     slowest = max(best, key=best.get)
     figures = [
         Figure("dag_parse_seconds", best[slowest], "s",
-               f"slowest DAG file ({slowest}.py), cold process, best of {SCHEDULER_REPEATS}; `import airflow.sdk` alone: {min(floor):.2f} s",
+               f"slowest DAG file ({slowest}.py) as DagBag times it (Airflow loaded, the file's imports cold), "
+               f"best of {SCHEDULER_REPEATS}; Airflow's dagbag_import_timeout is 30 s",
                below(PARSE_TARGET_SECONDS)),
-        Figure("dag_parse_own_seconds", best[slowest] - min(floor), "s",
-               "the slowest DAG file's parse less `import airflow.sdk` (same run): what the project's imports add"),
+        Figure("dag_file_process_seconds", max(best_process.values()), "s",
+               f"the slowest file run whole in a cold process (python -c runpy, start to exit); "
+               f"`import airflow.sdk` alone: {min(floor):.2f} s"),
         *(Figure(f"dag_parse_seconds_{name}", seconds, "s", "") for name, seconds in best.items()),
     ]  # fmt: skip
-    return figures, {"dag_parse": {"seconds": parse, "airflow_sdk_import": floor}}
+    return figures, {"dag_parse": {"seconds": parse, "process_seconds": process, "airflow_sdk_import": floor}}
 
 
 def _free_port() -> int:

@@ -101,5 +101,11 @@ def download(key: str, path: Path) -> Path:
 
 
 def purge_events() -> None:
-    """Empty the S3-event queue so the incremental DAG takes only its own batch."""
-    boto3.client("sqs").purge_queue(QueueUrl=os.environ["PIPELINE_EVENTS_QUEUE_URL"])
+    """Empty the S3-event queue so the incremental DAG takes only its own batch.
+    Received and deleted, not PurgeQueue: SQS allows one purge a minute, and
+    interleaved runs come quicker than that."""
+    sqs, url = boto3.client("sqs"), os.environ["PIPELINE_EVENTS_QUEUE_URL"]
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
