@@ -14,6 +14,8 @@ from psycopg import sql
 from stack import conninfo
 from superstore_common.settings import WarehouseSettings
 from superstore_common.source_format import parse_date
+from superstore_common.step import StepError
+from superstore_generator import warehouse_reference
 from superstore_generator.csv_reference import CsvReference
 from superstore_generator.profile import Customer
 from superstore_generator.warehouse_reference import WarehouseReference
@@ -76,6 +78,29 @@ def test_the_warehouse_teaches_what_the_csv_teaches(published, reference_uri):
         assert weights(getattr(warehouse_profile, field)) == pytest.approx(weights(getattr(csv_profile, field))), field
     for year in (2014, 2017, 2024):
         assert sorted(from_warehouse.order_numbers_taken(year)) == sorted(from_csv.order_numbers_taken(year))
+
+
+def test_a_years_order_ids_come_a_page_at_a_time(published, reference_uri, monkeypatch):
+    monkeypatch.setattr(warehouse_reference, "ORDER_IDS_PAGE", 97)
+    from_warehouse = WarehouseReference(WarehouseSettings())
+    from_csv = CsvReference(reference_uri)
+
+    for year in (2014, 2017, 2024):
+        assert sorted(from_warehouse.order_numbers_taken(year)) == sorted(from_csv.order_numbers_taken(year))
+    assert len(list(from_csv.order_numbers_taken(2017))) > 10 * 97  # many pages
+
+
+@pytest.mark.parametrize("kind", ["postgres", "redshift"])
+def test_an_unreachable_warehouse_fails_in_one_line(step_env, kind):
+    settings = WarehouseSettings(kind=kind, port=1)  # nothing listens there
+
+    with pytest.raises(StepError) as failed:
+        WarehouseReference(settings).has_published_tables()
+
+    message = str(failed.value)
+    assert message.startswith("warehouse unreachable: ")
+    assert "\n" not in message
+    assert settings.password.get_secret_value() not in message
 
 
 def test_customers_are_learned_at_their_current_version(published, step_env, source_rows, s3):

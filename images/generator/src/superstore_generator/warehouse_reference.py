@@ -4,13 +4,11 @@ ship mode...), never the fact table; the SQL runs on PostgreSQL and Redshift
 alike."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import cached_property
 
-import psycopg
-from psycopg import sql
 from superstore_common.settings import WarehouseSettings
-from superstore_common.step import StepError
+from superstore_common.warehouse import Connection, connect, quote_ident
 
 from superstore_generator.profile import Customer, Location, ProductLabel, ProductSales, Profile, ProfileCounts
 from superstore_generator.reference import ORDER_ID_PREFIX
@@ -60,7 +58,14 @@ join {schema}.dim_customers as c on c.customer_key = f.customer_key
 join {schema}.dim_locations as l on l.location_key = f.location_key
 group by 1, 2, 3, 4, 5, 6"""
 
-ORDER_IDS_LIKE = "select order_id from {schema}.dim_orders where order_id like %s"
+# A year's ids a page at a time (keyset pagination, on both dialects): they
+# stream in without being held, however many orders the year has.
+ORDER_IDS_LIKE = """
+select order_id from {schema}.dim_orders
+where order_id like %s and order_id > %s
+order by order_id
+limit %s"""
+ORDER_IDS_PAGE = 50_000
 
 
 class WarehouseReference:
@@ -71,31 +76,34 @@ class WarehouseReference:
     def has_published_tables(self) -> bool:
         """True when the star schema exists and holds at least one sale."""
         with self._connect() as conn:
-            tables = conn.execute(
+            tables = conn.fetchall(
                 "select table_name from information_schema.tables where table_schema = %s",
                 (self.settings.published_schema,),
-            ).fetchall()
+            )
             if not set(PUBLISHED_TABLES) <= {name for (name,) in tables}:
                 return False
-            return conn.execute(self._sql("select 1 from {schema}.fct_sales limit 1")).fetchone() is not None
+            return conn.fetchone(self._sql("select 1 from {schema}.fct_sales limit 1")) is not None
 
     def profile(self) -> Profile:
         return self._profile
 
     def order_numbers_taken(self, year: int) -> Iterator[int]:
         prefix = f"{ORDER_ID_PREFIX}-{year}-"
-        with self._connect() as conn, conn.cursor(name="order_ids") as cursor:
-            # A server-side cursor: a year's ids stream in without being held.
-            cursor.execute(self._sql(ORDER_IDS_LIKE), (prefix + "%",))
-            for (order_id,) in cursor:
-                if order_id[len(prefix) :].isdigit():
-                    yield int(order_id[len(prefix) :])
+        with self._connect() as conn:
+            after = ""
+            while page := conn.fetchall(self._sql(ORDER_IDS_LIKE), (prefix + "%", after, ORDER_IDS_PAGE)):
+                for (order_id,) in page:
+                    if order_id[len(prefix) :].isdigit():
+                        yield int(order_id[len(prefix) :])
+                if len(page) < ORDER_IDS_PAGE:
+                    return
+                after = page[-1][0]
 
     @cached_property
     def _profile(self) -> Profile:
         counts = ProfileCounts()
         with self._connect() as conn:
-            run = lambda query: conn.execute(self._sql(query)).fetchall()  # noqa: E731
+            run = lambda query: conn.fetchall(self._sql(query))  # noqa: E731
             for mode, order_date, ship_date, orders in run(SHIP_MODES):
                 counts.shipping[mode, (ship_date - order_date).days] += orders
             counts.lines_per_order.update(dict(run(LINES_PER_ORDER)))
@@ -111,24 +119,10 @@ class WarehouseReference:
                 counts.customer_places[customer_id, Location(country, city, state, postal_code, region)] += orders
         return counts.to_profile()
 
-    def _sql(self, query: str) -> sql.Composed:
-        return sql.SQL(query).format(schema=sql.Identifier(self.settings.published_schema))
+    def _sql(self, query: str) -> str:
+        return query.format(schema=quote_ident(self.settings.published_schema))
 
-    @contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection]:
-        settings = self.settings
-        try:
-            conn = psycopg.connect(
-                host=settings.host,
-                port=settings.port,
-                dbname=settings.db,
-                user=settings.user,
-                password=settings.password.get_secret_value(),
-                connect_timeout=10,
-                application_name="superstore-generator",
-            )
-        except psycopg.OperationalError as exc:
-            # The message names host and user, never the password.
-            raise StepError(f"warehouse unreachable: {' '.join(str(exc).split())}") from None
-        with conn:
-            yield conn
+    def _connect(self) -> AbstractContextManager[Connection]:
+        """From the WAREHOUSE_* settings; unreachable: a one-line StepError
+        ("warehouse unreachable: ..."), naming host and user, never the password."""
+        return connect(self.settings, "superstore-generator")
