@@ -11,6 +11,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "superstore-pipeline"
 PROD_VALUES = CHART / "ci" / "prod-values.yaml"
 KIND_VALUES = REPO / "helm" / "kind" / "pipeline-values.yaml"
+# Layered on PROD_VALUES: lineage (HTTP backend + API key Secret) and quality thresholds set.
+LINEAGE_VALUES = Path(__file__).with_name("lineage-values.yaml")
 RELEASE_NAMESPACE = "airflow"
 # The release name the install docs, kind-up.sh and helm/airflow-values.yaml use.
 RELEASE = "superstore-pipeline"
@@ -71,6 +73,36 @@ def pod_template(manifests: list[dict]) -> tuple[dict, str, dict]:
     matches = [m for m in manifests if m["kind"] == "ConfigMap" and path.name in m.get("data", {})]
     assert len(matches) == 1, f"expected one ConfigMap holding {path.name}, got {len(matches)}"
     return matches[0], path.name, yaml.safe_load(matches[0]["data"][path.name])
+
+
+def step_pods(manifests: list[dict], directory: Path) -> dict:
+    """Every step's pod as the kubernetes runner builds it (KubernetesPodOperator,
+    rendered offline), with Airflow's environment from the chart's orchestration
+    ConfigMap and its pod template mounted (here: written to `directory`) where
+    that environment says. Steps -> pods as JSON-ready dicts."""
+    from kubernetes.client import ApiClient
+    from superstore_orchestration import steps
+    from superstore_orchestration.factory import step_task
+
+    airflow_env = airflow_config(manifests)["data"]
+    template_config_map, file_name, _ = pod_template(manifests)
+    mounted = directory / file_name
+    mounted.write_text(template_config_map["data"][file_name])
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in airflow_env.items():
+            patch.setenv(name, value)
+        patch.setenv("PIPELINE_POD_TEMPLATE_FILE", str(mounted))
+        return {
+            step: ApiClient().sanitize_for_serialization(
+                step_task(step).build_pod_request_obj(context=None, dry_run=True)
+            )
+            for step in steps.ALL_STEPS
+        }
+
+
+def base_container(pod: dict) -> dict:
+    """The step's own container (KubernetesPodOperator's `base`), not the XCom sidecar."""
+    return next(c for c in pod["spec"]["containers"] if c["name"] == "base")
 
 
 @pytest.fixture(scope="session")

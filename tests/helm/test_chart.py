@@ -124,14 +124,23 @@ def test_task_namespace_enforces_the_restricted_pod_security_standard(prod_manif
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
+def lineage_and_quality(data: dict) -> set[str]:
+    """The settings of the OpenLineage client and the Soda step (steps.LINEAGE_ENV, CONFIG_ENV_PREFIXES)."""
+    return {name for name in data if name in steps.LINEAGE_ENV or name.startswith(steps.CONFIG_ENV_PREFIXES)}
+
+
 def test_step_config_holds_exactly_the_settings_steps_read(prod_manifests, kind_manifests):
     redshift = only(prod_manifests, "ConfigMap", "superstore-pipeline-config")
     assert redshift["metadata"]["namespace"] == TASK_NAMESPACE
-    assert set(redshift["data"]) == set(steps.CONFIG_ENV)
+    assert set(redshift["data"]) - lineage_and_quality(redshift["data"]) == set(steps.CONFIG_ENV)
     assert redshift["data"]["WAREHOUSE_KIND"] == "redshift"
     # kind: PostgreSQL (no Redshift IAM role) and moto's endpoint
     local = only(kind_manifests, "ConfigMap", "superstore-pipeline-config")["data"]
-    assert set(local) == set(steps.CONFIG_ENV) - {"WAREHOUSE_REDSHIFT_IAM_ROLE"} | {"AWS_ENDPOINT_URL"}
+    assert set(local) - lineage_and_quality(local) == set(steps.CONFIG_ENV) - {"WAREHOUSE_REDSHIFT_IAM_ROLE"} | {
+        "AWS_ENDPOINT_URL"
+    }
+    # no transport set: the namespace only (tests/helm/test_lineage_quality.py sets one)
+    assert {name for name in redshift["data"] if name.startswith("OPENLINEAGE")} == {"OPENLINEAGE_NAMESPACE"}
 
 
 def test_airflow_config_is_understood_by_the_dags(prod_manifests, monkeypatch):

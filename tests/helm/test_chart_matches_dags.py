@@ -7,10 +7,8 @@ Security Standard."""
 import json
 
 import pytest
-from conftest import PROD_VALUES, airflow_config, only, pod_template, render
-from kubernetes.client import ApiClient
+from conftest import PROD_VALUES, airflow_config, only, render, step_pods
 from superstore_orchestration import steps
-from superstore_orchestration.factory import step_task
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +20,7 @@ def chart():
 def pods(chart, tmp_path_factory):
     """Every step's pod, built with Airflow's environment from the chart's ConfigMap
     and its pod template, mounted (here: written) where that environment says."""
-    airflow_env = airflow_config(chart)["data"]
-    template_config_map, file_name, _ = pod_template(chart)
-    mounted = tmp_path_factory.mktemp("pod-templates") / file_name
-    mounted.write_text(template_config_map["data"][file_name])
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in airflow_env.items():
-            patch.setenv(name, value)
-        patch.setenv("PIPELINE_POD_TEMPLATE_FILE", str(mounted))
-        yield {
-            step: ApiClient().sanitize_for_serialization(
-                step_task(step).build_pod_request_obj(context=None, dry_run=True)
-            )
-            for step in steps.ALL_STEPS
-        }
+    return step_pods(chart, tmp_path_factory.mktemp("pod-templates"))
 
 
 def test_pods_use_the_charts_namespace_account_config_and_secret(chart, pods):

@@ -65,3 +65,44 @@ app.kubernetes.io/component: step
 {{- define "superstore-pipeline.podTemplateConfigMap" -}}{{ include "superstore-pipeline.fullname" . }}-pod-template{{- end }}
 {{- define "superstore-pipeline.podLauncher" -}}{{ include "superstore-pipeline.fullname" . }}-pod-launcher{{- end }}
 {{- define "superstore-pipeline.stepsPolicy" -}}{{ include "superstore-pipeline.fullname" . }}-steps{{- end }}
+
+{{/* The OpenLineage client's settings (ConfigMap data): the steps' and Airflow's
+provider's, the same on both sides. The API key is not here: it is a secretKeyRef
+of the pod template. */}}
+{{- define "superstore-pipeline.lineageEnv" -}}
+{{- $l := .Values.lineage -}}
+{{- if and $l.url $l.transport }}
+{{- fail "lineage.url and lineage.transport both name a transport: set one" }}
+{{- end }}
+{{- if and $l.apiKeySecret.name (not $l.url) }}
+{{- fail "lineage.apiKeySecret is the API key of lineage.url's HTTP backend: set lineage.url" }}
+{{- end }}
+{{- with $l.url }}
+OPENLINEAGE_URL: {{ . | quote }}
+{{- end }}
+{{- with $l.endpoint }}
+OPENLINEAGE_ENDPOINT: {{ . | quote }}
+{{- end }}
+{{- with $l.namespace }}
+OPENLINEAGE_NAMESPACE: {{ . | quote }}
+{{- end }}
+{{- range $key, $value := $l.transport }}
+OPENLINEAGE__TRANSPORT__{{ upper $key }}: {{ if kindIs "string" $value }}{{ $value | quote }}{{ else }}{{ toJson $value | quote }}{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* The Soda step's thresholds (QUALITY_* of superstore_soda's QualitySettings). */}}
+{{- define "superstore-pipeline.qualityEnv" -}}
+{{- $q := .Values.quality -}}
+{{- if gt (int $q.volumeMinLoads) (int $q.volumeWindow) }}
+{{- fail (printf "quality.volumeMinLoads (%v) exceeds quality.volumeWindow (%v)" $q.volumeMinLoads $q.volumeWindow) }}
+{{- end }}
+QUALITY_FRESHNESS_LOADED_AT_WARN_AFTER: {{ $q.freshnessLoadedAtWarnAfter | quote }}
+QUALITY_FRESHNESS_LOADED_AT_FAIL_AFTER: {{ $q.freshnessLoadedAtFailAfter | quote }}
+QUALITY_FRESHNESS_ORDER_DATE_WARN_AFTER: {{ $q.freshnessOrderDateWarnAfter | quote }}
+QUALITY_FRESHNESS_ORDER_DATE_FAIL_AFTER: {{ $q.freshnessOrderDateFailAfter | quote }}
+QUALITY_VOLUME_RATIO: {{ $q.volumeRatio | quote }}
+QUALITY_VOLUME_WINDOW: {{ $q.volumeWindow | quote }}
+QUALITY_VOLUME_MIN_LOADS: {{ $q.volumeMinLoads | quote }}
+QUALITY_SAMPLES_LIMIT: {{ $q.samplesLimit | quote }}
+{{- end }}
