@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
-from conftest import SCHEMA, fact_state, query, run, s3, send_raw_message
+from e2e_kit import SCHEMA, fact_state, query, run, s3, send_raw_message
 from stack import drain, own_queues, queue_depth, queue_url
 
 DAG = "superstore_incremental_load"

@@ -3,7 +3,7 @@
 import csv
 import os
 
-from conftest import SCHEMA, SHARED_CSV, csv_sums, fact_state, query, run, s3
+from e2e_kit import SCHEMA, SHARED_CSV, csv_sums, fact_state, query, run, s3
 from stack import KAGGLE_CSV
 
 

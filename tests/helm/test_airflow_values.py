@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 import yaml
-from conftest import (
+from helm_kit import (
     CHART,
     KIND_VALUES,
     LINEAGE_VALUES,

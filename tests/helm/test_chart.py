@@ -8,7 +8,7 @@ import re
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import (
+from helm_kit import (
     CHART,
     KIND_VALUES,
     PROD_VALUES,

@@ -7,7 +7,7 @@ Security Standard."""
 import json
 
 import pytest
-from conftest import PROD_VALUES, airflow_config, only, render, step_pods
+from helm_kit import PROD_VALUES, airflow_config, only, render, step_pods
 from superstore_orchestration import steps
 
 

@@ -14,7 +14,7 @@ from unittest import mock
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import (
+from helm_kit import (
     CHART,
     LINEAGE_VALUES,
     PROD_VALUES,

@@ -8,7 +8,7 @@ import subprocess
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import KIND_VALUES, REPO, only, render
+from helm_kit import KIND_VALUES, REPO, only, render
 
 SCRIPTS = sorted((REPO / "scripts").glob("*.sh"))
 KIND_UP = (REPO / "scripts" / "kind-up.sh").read_text()

@@ -5,39 +5,11 @@ database, lake, alerts topic and lineage file of this module's own."""
 
 import csv
 import io
-import json
-from pathlib import Path
 
 import boto3
 import pytest
-from stack import connect, environ, fresh_database, own_lake, source_csv
-from superstore_orchestration.local_run import RunRecord, run_dag
-
-OPS_DB = "superstore_operations"
-SAMPLE_ROWS = 400  # enough for every mart and check; fast
-
-
-def query(sql: str, *params):
-    with connect(OPS_DB) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def sample_csv(path: Path) -> Path:
-    """The first SAMPLE_ROWS lines of the data set under test."""
-    with source_csv().open(encoding="utf-8", errors="replace", newline="") as f:
-        rows = list(csv.reader(f))[: SAMPLE_ROWS + 1]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
-    return path
-
-
-def read_s3_csv(bucket: str, key: str) -> list[dict]:
-    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
-    return list(csv.DictReader(io.StringIO(body)))
-
-
-def run(dag_id: str, **conf) -> RunRecord:
-    return run_dag(dag_id, conf)
+from operations_kit import OPS_DB, read_s3_csv, run, sample_csv
+from stack import environ, fresh_database, own_lake
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +59,3 @@ def runs(operated):
     bad = run("superstore_incremental_load", generate=False)
     assert bad.state == "failed"
     return {"initial": initial, "good": good, "bad": bad, "source": source}
-
-
-def lineage_events(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

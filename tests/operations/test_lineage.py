@@ -5,7 +5,7 @@ staging -> each mart, for both DAGs."""
 from collections import defaultdict
 
 import pytest
-from conftest import lineage_events, query
+from operations_kit import lineage_events, query
 from superstore_orchestration import steps
 
 MARTS = ("dim_customers", "dim_dates", "dim_locations", "dim_orders", "dim_products", "fct_sales")

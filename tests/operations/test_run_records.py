@@ -3,7 +3,7 @@
 import json
 
 import boto3
-from conftest import query
+from operations_kit import query
 from superstore_common.record import RECORD_NAME, run_prefix
 from superstore_orchestration import steps
 
