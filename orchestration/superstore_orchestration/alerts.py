@@ -7,8 +7,12 @@ from datetime import timedelta
 
 from superstore_orchestration import config
 
+# Rendered on the triggerer against the context the scheduler gives a missed
+# deadline (Deadline.handle_miss): `dag_run` is the REST API's DAGRunResponse
+# as a dict, whose run id is `dag_run_id` (a DagRun's `run_id` is not there
+# and would render empty), and `deadline` holds its id and deadline_time.
 LATE_SUBJECT = "[superstore] {{ dag_run.dag_id }} run is late"
-LATE_MESSAGE = "Run {{ dag_run.run_id }} of {{ dag_run.dag_id }} is not done by {{ deadline.deadline_time }}."
+LATE_MESSAGE = "Run {{ dag_run.dag_run_id }} of {{ dag_run.dag_id }} is not done by {{ deadline.deadline_time }}."
 
 
 def notify_failure(context) -> None:

@@ -74,6 +74,30 @@ def test_alerts_go_to_the_configured_topic(tmp_path, monkeypatch):
     (deadline,) = bag.get_dag("superstore_incremental_load").deadline
     assert deadline.interval.total_seconds() == 30 * 60
     assert deadline.callback.kwargs["target_arn"] == topic
+    # fractional minutes: the scheduler test's deadline of a few seconds
+    bag = _dags(tmp_path, monkeypatch, PIPELINE_ALERTS_TOPIC_ARN=topic, PIPELINE_INCREMENTAL_DEADLINE_MINUTES="0.05")
+    (deadline,) = bag.get_dag("superstore_incremental_load").deadline
+    assert deadline.interval.total_seconds() == 3
+
+
+def test_a_late_alert_names_the_run_from_the_context_the_triggerer_gets(tmp_path, monkeypatch):
+    """The context of a missed deadline (Deadline.handle_miss): the run as
+    the REST API's DAGRunResponse, the deadline's id and time."""
+    from airflow.api_fastapi.core_api.datamodels.dag_run import DAGRunResponse
+    from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+    topic = "arn:aws:sns:us-east-1:123456789012:superstore-alerts"
+    bag = _dags(tmp_path, monkeypatch, PIPELINE_ALERTS_TOPIC_ARN=topic)
+    (deadline,) = bag.get_dag("superstore_incremental_load").deadline
+    assert deadline.callback.path == f"{SnsNotifier.__module__}.{SnsNotifier.__name__}"
+    context = {
+        "dag_run": {name: f"<{name}>" for name in DAGRunResponse.model_fields},
+        "deadline": {"id": "<id>", "deadline_time": "<deadline_time>"},
+    }
+    notifier = SnsNotifier(**deadline.callback.kwargs, context=context)
+    notifier.render_template_fields(context)
+    assert notifier.subject == "[superstore] <dag_id> run is late"
+    assert notifier.message == "Run <dag_run_id> of <dag_id> is not done by <deadline_time>."
 
 
 def test_step_tasks_run_their_image_entrypoint(dagbag):

@@ -7,14 +7,48 @@ import importlib.util
 import os
 import socket
 import subprocess
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
-from stack import REPO
+import boto3
+from stack import REPO, connect
 
 AIRFLOW_SH = REPO / "scripts" / "airflow.sh"
 # the scheduler tests' own warehouse and Airflow metadata databases
 WAREHOUSE_DB = "superstore_scheduler"
 METADATA_DB = "superstore_scheduler_airflow"
+# the published fact table
+FACT = "analytics.fct_sales"
+# PIPELINE_INCREMENTAL_DEADLINE_MINUTES of the server: 3 s, far less than an incremental run takes
+LATE_AFTER_MINUTES = 0.05
+
+
+def query(sql: str, *params):
+    with connect(WAREHOUSE_DB) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def fact_totals() -> tuple:
+    """Lines, sales and profit of the published fact table."""
+    return query(f"select count(*), sum(sales), sum(profit) from {FACT}")[0]
+
+
+@contextmanager
+def alerts_topic(name: str):
+    """An SNS topic with an SQS queue subscribed (raw delivery off: each
+    message's body is SNS's JSON envelope, Subject and Message in it)."""
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    suffix = f"{name}-{uuid.uuid4().hex[:8]}"
+    topic = sns.create_topic(Name=f"alerts-{suffix}")["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"alerts-{suffix}")["QueueUrl"]
+    try:
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        yield topic, queue
+    finally:
+        sqs.delete_queue(QueueUrl=queue)
+        sns.delete_topic(TopicArn=topic)
 
 
 def _client():
