@@ -30,6 +30,11 @@ server_env() {
   export PATH="$VENV_BIN:$PATH"
   export AIRFLOW__CORE__EXECUTOR=LocalExecutor
   export AIRFLOW__CORE__PARALLELISM="${AIRFLOW_PARALLELISM:-4}"
+  # LocalExecutor workers come from a forkserver that has imported what every
+  # task process needs (the task runner, the DAG files' operators, the
+  # project's modules): a task then parses its DAG file without importing them.
+  export AIRFLOW__SCHEDULER__MP_START_METHOD=forkserver
+  export AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD=airflow.sdk.execution_time.supervisor,airflow.sdk.execution_time.task_runner,airflow.dag_processing.dagbag,airflow.providers.amazon.aws.sensors.sqs,airflow.providers.standard.operators.python,superstore_orchestration.dag_parts,superstore_orchestration.sqs
   export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
   export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$PORT/execution/"
   export AIRFLOW__API__BASE_URL="http://127.0.0.1:$PORT/"
