@@ -1,6 +1,7 @@
 """Baseline for `generator_vs_naive`: one Faker call for every field of every
-row, written with csv.writer. Runs in the generator's virtualenv (Faker lives
-there): `python naive_generator.py ROWS OUT.csv`; prints {"rows", "seconds"}."""
+row, written with csv.writer. Runs in the generator's virtualenv (Faker and
+superstore_common's source format live there):
+`python naive_generator.py ROWS OUT.csv`; prints {"rows", "seconds"}."""
 
 import csv
 import json
@@ -9,30 +10,8 @@ import time
 from datetime import date
 
 from faker import Faker
+from superstore_common.source_format import HEADER, format_date
 
-HEADER = [
-    "Row ID",
-    "Order ID",
-    "Order Date",
-    "Ship Date",
-    "Ship Mode",
-    "Customer ID",
-    "Customer Name",
-    "Segment",
-    "Country",
-    "City",
-    "State",
-    "Postal Code",
-    "Region",
-    "Product ID",
-    "Category",
-    "Sub-Category",
-    "Product Name",
-    "Sales",
-    "Quantity",
-    "Discount",
-    "Profit",
-]
 SHIP_MODES = ("Standard Class", "Second Class", "First Class", "Same Day")
 SEGMENTS = ("Consumer", "Corporate", "Home Office")
 REGIONS = ("West", "East", "Central", "South")
@@ -41,17 +20,13 @@ SUB_CATEGORIES = ("Binders", "Paper", "Phones", "Chairs", "Storage", "Art", "Tab
 DISCOUNTS = ("0", "0.1", "0.2", "0.3", "0.5", "0.7", "0.8")
 
 
-def us_date(day: date) -> str:
-    return f"{day.month}/{day.day}/{day.year}"
-
-
 def row(fake: Faker, row_id: int) -> list:
     order_date = fake.date_between(date(2024, 5, 26), date(2024, 6, 1))
     return [
         row_id,
         fake.bothify("CA-2024-######"),
-        us_date(order_date),
-        us_date(fake.date_between(order_date, date(2024, 6, 8))),
+        format_date(order_date),
+        format_date(fake.date_between(order_date, date(2024, 6, 8))),
         fake.random_element(SHIP_MODES),
         fake.bothify("??-#####").upper(),
         fake.name(),

@@ -7,17 +7,20 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 
 from stack import source_csv
+from superstore_common.source_format import HEADER, parse_date
 
 HISTORY_ORDERS = 150
 BATCH_ORDERS = 60
 # Batches are dated this much after the history's orders (it ends in 2017).
 SHIFT = timedelta(days=4 * 365)
-ORDER_ID, ORDER_DATE, SHIP_DATE, SALES, PROFIT = 1, 2, 3, 17, 20
+ORDER_ID, ORDER_DATE, SHIP_DATE, SALES, PROFIT = map(
+    HEADER.index, ("Order ID", "Order Date", "Ship Date", "Sales", "Profit")
+)
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,6 @@ class SourceFile:
     rows: int
     sales: Decimal
     profit: Decimal
-
-
-def _date(text: str) -> date:
-    return date.fromisoformat(text) if "-" in text else datetime.strptime(text, "%m/%d/%Y").date()
 
 
 @cache
@@ -67,8 +66,8 @@ def _renamed(order: list[list[str]], order_id: str) -> Iterator[list[str]]:
     for line in order:
         new = list(line)
         new[ORDER_ID] = order_id
-        new[ORDER_DATE] = (_date(line[ORDER_DATE]) + SHIFT).isoformat()
-        new[SHIP_DATE] = (_date(line[SHIP_DATE]) + SHIFT).isoformat()
+        new[ORDER_DATE] = (parse_date(line[ORDER_DATE]) + SHIFT).isoformat()
+        new[SHIP_DATE] = (parse_date(line[SHIP_DATE]) + SHIFT).isoformat()
         yield new
 
 

@@ -8,7 +8,7 @@ import json
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,12 +16,9 @@ import boto3
 import psycopg
 from psycopg.rows import namedtuple_row
 from stack import REPO
+from superstore_common.source_format import HEADER, parse_date
 
 LOADER = REPO / ".venv" / "loader" / "bin" / "superstore-loader"
-HEADER = (
-    "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,City,State,"
-    "Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
-).split(",")
 
 
 @dataclass(frozen=True)
@@ -51,12 +48,8 @@ class OrderLine:
     profit: Decimal
 
 
-def any_date(text: str) -> date:
-    """The source's US dates (11/8/2016) or the public copy's ISO ones."""
-    return date.fromisoformat(text) if "-" in text else datetime.strptime(text, "%m/%d/%Y").date()
-
-
-PARSERS = {int: int, str: str, Decimal: Decimal, date: any_date}
+# Dates: the source's US ones (11/8/2016) or the public copy's ISO ones.
+PARSERS = {int: int, str: str, Decimal: Decimal, date: parse_date}
 
 
 def read_source(path: Path) -> list[OrderLine]:
