@@ -57,6 +57,33 @@ def _cut(text: str | None) -> str | None:
     return None if text is None else text[:TEXT_MAX]
 
 
+# Each table's columns (name, type) in table order, declared once: the DDL
+# and the inserts come from them. Every table starts with its run's key; runs
+# and steps say when they ran alike.
+_KEY = (("dag_id", "varchar(250) not null"), ("run_id", "varchar(250) not null"))
+_TIMING = (("started_at", "timestamp"), ("ended_at", "timestamp"), ("seconds", "double precision"))
+_ERROR = ("error", f"varchar({TEXT_MAX})")
+RUN_COLUMNS = (*_KEY, ("state", "varchar(32) not null"), ("run_type", "varchar(32)"), *_TIMING, _ERROR)
+STEP_COLUMNS = (
+    *_KEY, ("task_id", "varchar(250) not null"), ("state", "varchar(32) not null"), ("try_number", "integer"),
+    *_TIMING, ("rows", "bigint"), ("rejected_rows", "bigint"), _ERROR, ("artifacts_uri", "varchar(2048)"),
+)  # fmt: skip
+CHECK_COLUMNS = (
+    *_KEY, ("check_name", "varchar(1024) not null"), ("dataset", "varchar(250) not null"),
+    ("status", "varchar(16) not null"), ("failing_rows", "bigint"), ("load_id", "varchar(32)"),
+    ("sample", f"varchar({TEXT_MAX})"),
+)  # fmt: skip
+
+
+def _names(columns: Sequence[tuple[str, str]]) -> list[str]:
+    return [name for name, _ in columns]
+
+
+def _create_table(table: str, columns: Sequence[tuple[str, str]], *constraints: str) -> str:
+    definitions = [f"{name} {sql_type}" for name, sql_type in columns] + list(constraints)
+    return f"create table if not exists {table} (\n  " + ",\n  ".join(definitions) + "\n)"
+
+
 class RunRecords:
     def __init__(self, connection: Connection, schema: str):
         self.connection = connection
@@ -67,43 +94,11 @@ class RunRecords:
     def ddl(self) -> list[str]:
         now = self.connection.dialect.now
         return [
-            f"""create table if not exists {self.runs} (
-  dag_id varchar(250) not null,
-  run_id varchar(250) not null,
-  state varchar(32) not null,
-  run_type varchar(32),
-  started_at timestamp,
-  ended_at timestamp,
-  seconds double precision,
-  error varchar({TEXT_MAX}),
-  recorded_at timestamp not null default {now},
-  primary key (dag_id, run_id)
-)""",
-            f"""create table if not exists {self.steps} (
-  dag_id varchar(250) not null,
-  run_id varchar(250) not null,
-  task_id varchar(250) not null,
-  state varchar(32) not null,
-  try_number integer,
-  started_at timestamp,
-  ended_at timestamp,
-  seconds double precision,
-  rows bigint,
-  rejected_rows bigint,
-  error varchar({TEXT_MAX}),
-  artifacts_uri varchar(2048),
-  primary key (dag_id, run_id, task_id)
-)""",
-            f"""create table if not exists {self.checks} (
-  dag_id varchar(250) not null,
-  run_id varchar(250) not null,
-  check_name varchar(1024) not null,
-  dataset varchar(250) not null,
-  status varchar(16) not null,
-  failing_rows bigint,
-  load_id varchar(32),
-  sample varchar({TEXT_MAX})
-)""",
+            _create_table(
+                self.runs, RUN_COLUMNS, f"recorded_at timestamp not null default {now}", "primary key (dag_id, run_id)"
+            ),
+            _create_table(self.steps, STEP_COLUMNS, "primary key (dag_id, run_id, task_id)"),
+            _create_table(self.checks, CHECK_COLUMNS),
         ]
 
     def record(self, run: RunResult) -> None:
@@ -112,25 +107,27 @@ class RunRecords:
         with self.connection.transaction():
             for table in (self.checks, self.steps, self.runs):
                 self.connection.execute(f"delete from {table} where dag_id = %s and run_id = %s", key)
-            self.connection.execute(
-                f"insert into {self.runs} (dag_id, run_id, state, run_type, started_at, ended_at, seconds, error)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            self._insert(
+                self.runs, RUN_COLUMNS,
                 (*key, run.state, run.run_type, run.started_at, run.ended_at, run.seconds, _cut(run.error)),
-            )
+            )  # fmt: skip
             for s in run.steps:
-                self.connection.execute(
-                    f"insert into {self.steps} (dag_id, run_id, task_id, state, try_number, started_at, ended_at,"
-                    " seconds, rows, rejected_rows, error, artifacts_uri)"
-                    " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                self._insert(
+                    self.steps, STEP_COLUMNS,
                     (*key, s.task_id, s.state, s.try_number, s.started_at, s.ended_at, s.seconds, s.rows,
                      s.rejected_rows, _cut(s.error), s.artifacts_uri),
                 )  # fmt: skip
             for c in run.checks:
-                self.connection.execute(
-                    f"insert into {self.checks} (dag_id, run_id, check_name, dataset, status, failing_rows, load_id,"
-                    " sample) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+                self._insert(
+                    self.checks, CHECK_COLUMNS,
                     (*key, c.check[:1024], c.dataset, c.status, c.failing_rows, c.load_id, _sample(c.sample)),
-                )
+                )  # fmt: skip
+
+    def _insert(self, table: str, columns: Sequence[tuple[str, str]], values: Sequence) -> None:
+        names = _names(columns)
+        self.connection.execute(
+            f"insert into {table} ({', '.join(names)}) values ({', '.join(['%s'] * len(names))})", values
+        )
 
     def last_run(self, dag_id: str | None = None) -> dict[str, Any] | None:
         """The latest recorded run (of one DAG, or any), with its steps and checks."""
@@ -142,42 +139,27 @@ class RunRecords:
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any] | None:
         """A recorded run, with its steps and checks."""
-        row = self.connection.fetchone(
-            f"select dag_id, run_id, state, run_type, started_at, ended_at, seconds, error from {self.runs}"
-            " where dag_id = %s and run_id = %s",
-            (dag_id, run_id),
-        )
-        if row is None:
+        runs = self._select(self.runs, _names(RUN_COLUMNS), (dag_id, run_id))
+        if not runs:
             return None
-        run = dict(
-            zip(
-                ("dag_id", "run_id", "state", "run_type", "started_at", "ended_at", "seconds", "error"),
-                row,
-                strict=True,
-            )
-        )
+        run = runs[0]
         key = (run["dag_id"], run["run_id"])
         step_columns = (
             "task_id", "state", "try_number", "started_at", "ended_at", "seconds", "rows", "rejected_rows", "error"
         )  # fmt: skip
-        run["steps"] = [
-            dict(zip(step_columns, r, strict=True))
-            for r in self.connection.fetchall(
-                f"select {', '.join(step_columns)} from {self.steps} where dag_id = %s and run_id = %s"
-                " order by started_at nulls last, task_id",
-                key,
-            )
-        ]
+        run["steps"] = self._select(self.steps, step_columns, key, " order by started_at nulls last, task_id")
         check_columns = ("check_name", "dataset", "status", "failing_rows", "load_id")
-        run["checks"] = [
-            dict(zip(check_columns, r, strict=True))
-            for r in self.connection.fetchall(
-                f"select {', '.join(check_columns)} from {self.checks} where dag_id = %s and run_id = %s"
-                " order by dataset, check_name",
-                key,
-            )
-        ]
+        run["checks"] = self._select(self.checks, check_columns, key, " order by dataset, check_name")
         return run
+
+    def _select(
+        self, table: str, columns: Sequence[str], key: tuple[str, str], order_by: str = ""
+    ) -> list[dict[str, Any]]:
+        """A run's rows of `table` as {column: value}."""
+        rows = self.connection.fetchall(
+            f"select {', '.join(columns)} from {table} where dag_id = %s and run_id = %s{order_by}", key
+        )
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def _sample(rows: Sequence[Mapping[str, Any]]) -> str | None:
