@@ -3,7 +3,6 @@ from a sample of the source (conftest): the clean schema passes; each kind
 of bad data fails the step with the check named; a scan of some loads reads
 only what they wrote, and the table-wide checks."""
 
-import gc
 import json
 from pathlib import Path
 
@@ -401,13 +400,17 @@ def test_warnings_do_not_fail_the_scan(star_schema, step_env, tmp_path: Path):
     )
 
     report = run_scan(checks, WarehouseSettings())
-    # Soda leaves its connection open, idle in a transaction that holds
-    # fct_sales (the step's process exits); freed with the scan, in a cycle,
-    # here and now: a later test's spoil fixture would wait for it forever.
-    gc.collect()
 
     assert report.result()["warned"] == 1 and report.result()["passed"] == 1
     assert report.failure() is None
+    # the scan's connection is closed with it, not left idle in a transaction
+    # that holds fct_sales (a later test's spoil fixture would wait for it)
+    with star_schema.published.connect() as conn:
+        idle = conn.execute(
+            "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+            " and state like 'idle in transaction%%'"
+        ).fetchone()[0]
+    assert idle == 0
 
 
 def test_the_redshift_data_source_is_configured_alike(step_env, monkeypatch):

@@ -209,7 +209,13 @@ def run_scan(
     scan.add_sodacl_yaml_file(str(checks_file))
     sampler = FailedRowsSamples(quality.samples_limit)
     scan.sampler = sampler
-    scan.execute()
+    try:
+        scan.execute()
+    finally:
+        # soda-core closes only the connections it names, not a data source's
+        # own: left open, idle in a transaction that holds the tables it read.
+        if data_source := scan._data_source_manager.data_sources.get(DATA_SOURCE):
+            data_source.disconnect()
     results = scan.get_scan_results()
     # Soda's results list evaluated checks only; a scan error (a missing
     # table, no connection) leaves others unevaluated: recorded as errors.
