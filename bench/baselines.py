@@ -19,6 +19,7 @@ from typing import TextIO
 
 from measure import Measured, measure
 from stack import connect
+from superstore_common.source_format import column_name
 
 # The table the loader COPYs into: the raw layer's rows.
 STAGING_TABLE = f"{os.environ.get('WAREHOUSE_RAW_SCHEMA', 'raw')}.order_lines"
@@ -30,7 +31,7 @@ def staging_columns(csv_path: Path) -> list[str]:
     """The table's columns of the file's columns, in file order: 'Sub-Category' -> sub_category."""
     with csv_path.open(newline="", encoding="utf-8") as file:
         header = next(csv.reader(file))
-    return [name.lower().replace(" ", "_").replace("-", "_") for name in header]
+    return [column_name(name) for name in header]
 
 
 def psql_copy(db: str, csv_path: Path, log: TextIO) -> Measured:

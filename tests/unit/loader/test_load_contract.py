@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from conftest import (
     LOADER_ACTOR,
     SHARED_SOURCE,
     SOURCE,
+    Run,
     announce,
     file_sums,
     load_id_of,
@@ -70,13 +72,25 @@ def source_lines() -> list[int]:
 # --- the real file
 
 
+@dataclass(frozen=True)
+class SourceLoaded:
+    """The real file's load, and its ledger entry right after it (later
+    tests load the same object again: one more staged -> staged move)."""
+
+    run: Run
+    load: dict
+    transitions: list
+
+
 @pytest.fixture(scope="module")
-def source_loaded(schemas, source_object):
-    return run_load(source_object)
+def source_loaded(schemas, source_object, db) -> SourceLoaded:
+    run = run_load(source_object)
+    load_id = load_id_of(source_object)
+    return SourceLoaded(run, db.load(load_id), db.transitions(load_id))
 
 
 def test_the_real_file_is_staged_in_the_raw_layer(source_loaded, db, source_object):
-    run = source_loaded
+    run = source_loaded.run
     assert run.returncode == 0, run.stderr
     assert "row by row" not in run.stderr  # the fast path vouched for the real file
     _, rows = source_rows()
@@ -97,17 +111,17 @@ def test_the_real_file_is_staged_in_the_raw_layer(source_loaded, db, source_obje
     assert raw == (count, sales, profit)
 
 
-def test_the_ledger_records_the_load_as_staged(source_loaded, db, source_object):
+def test_the_ledger_records_the_load_as_staged(source_loaded, source_object):
     _, rows = source_rows()
     sales, profit = file_sums(rows)
-    load = db.load(load_id_of(source_object))
+    load = source_loaded.load
 
     assert {k: load[k] for k in ("bucket", "key", "etag")} == source_object
     assert (load["state"], load["source_rows"], load["raw_rows"], load["rejected_rows"]) == (
         "staged", len(rows), len(rows), 0,
     )  # fmt: skip
     assert (load["sales_sum"], load["profit_sum"], load["reason"]) == (sales, profit, None)
-    assert db.transitions(load["load_id"]) == [RECEIVED, STAGED]
+    assert source_loaded.transitions == [RECEIVED, STAGED]
 
 
 def expected_value(kind, value: str):
@@ -684,6 +698,6 @@ def test_a_large_file_streams_in_bounded_memory(schemas, db, s3):
 
 def test_the_result_is_json_with_no_data(source_loaded):
     """Keys, counts, ids: nothing from the rows themselves."""
-    text = json.dumps(source_loaded.json)
+    text = json.dumps(source_loaded.run.json)
     _, rows = source_rows()
     assert rows[0][1] not in text and rows[0][PRODUCT_NAME] not in text

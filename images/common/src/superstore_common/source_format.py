@@ -17,6 +17,12 @@ HEADER: tuple[str, ...] = tuple(
     ).split(",")
 )
 
+
+def column_name(header: str) -> str:
+    """A source column's name in the warehouse: 'Sub-Category' -> 'sub_category'."""
+    return header.lower().replace(" ", "_").replace("-", "_")
+
+
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 

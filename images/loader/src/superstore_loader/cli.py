@@ -19,10 +19,8 @@ from superstore_loader.warehouse import open_warehouse
 app = new_app("Superstore loader: source file -> S3, S3 objects -> the validated raw layer.")
 
 
-class Encoding(str, Enum):
-    auto = "auto"
-    utf_8 = "utf-8"
-    cp1252 = "cp1252"
+# The choices are the loader's encodings (load.ENCODINGS), named once.
+Encoding = Enum("Encoding", {name: name for name in loading.ENCODINGS}, type=str)
 
 
 @app.command("put-source")
@@ -45,7 +43,7 @@ def load(
     objects: str = typer.Option(
         ..., help='JSON list of object versions, e.g. \'[{"bucket": "b", "key": "incoming/x.csv", "etag": "..."}]\'.'
     ),
-    encoding: Encoding = typer.Option(Encoding.auto, help="auto: UTF-8, else Windows-1252."),
+    encoding: Encoding = typer.Option("auto", help="auto: UTF-8, else Windows-1252."),
     readmit: str | None = typer.Option(None, help="Load id of a rejected load to admit again on purpose."),
     why: str = typer.Option("", help="With --readmit: why (kept in the ledger)."),
     by: str = typer.Option("", help="With --readmit: who (kept in the ledger)."),

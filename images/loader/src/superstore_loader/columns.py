@@ -20,7 +20,7 @@ from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from superstore_common.source_format import HEADER, parse_date
+from superstore_common.source_format import HEADER, column_name, parse_date
 
 
 class InvalidValue(ValueError):
@@ -131,11 +131,6 @@ class Column:
     kind: Text | Integer | Number | Date
 
 
-def staging_name(source: str) -> str:
-    """A source column's name in the staging table: 'Sub-Category' -> 'sub_category'."""
-    return source.lower().replace(" ", "_").replace("-", "_")
-
-
 # Each source column's rule, by its staging name, in the header's order
 # (superstore_common.source_format.HEADER: the columns themselves).
 KINDS: dict[str, Text | Integer | Number | Date] = {
@@ -163,7 +158,7 @@ KINDS: dict[str, Text | Integer | Number | Date] = {
 }
 
 SOURCE_COLUMNS: tuple[Column, ...] = tuple(
-    Column(source, staging_name(source), KINDS[staging_name(source)]) for source in HEADER
+    Column(source, column_name(source), KINDS[column_name(source)]) for source in HEADER
 )
 
 
