@@ -35,6 +35,9 @@ server_env() {
   # project's modules): a task then parses its DAG file without importing them.
   export AIRFLOW__SCHEDULER__MP_START_METHOD=forkserver
   export AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD=airflow.sdk.execution_time.supervisor,airflow.sdk.execution_time.task_runner,airflow.dag_processing.dagbag,airflow.providers.amazon.aws.sensors.sqs,airflow.providers.standard.operators.python,superstore_orchestration.dag_parts,superstore_orchestration.sqs
+  # One machine, short tasks: an idle scheduler loop looks again after 0.25 s
+  # (default 1 s), so a finished task's downstream starts sooner.
+  export AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME="${AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME:-0.25}"
   export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
   export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$PORT/execution/"
   export AIRFLOW__API__BASE_URL="http://127.0.0.1:$PORT/"
