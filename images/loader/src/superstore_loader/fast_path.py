@@ -129,8 +129,10 @@ class _BlockParser:
 # A quote between two characters that are neither a delimiter nor a quote:
 # text after a closing quote ("Quoted" name), which Arrow keeps silently, or
 # an inch mark in an unquoted value (24" wide), which is fine. Well-quoted
-# CSV ("8.5"" x 11""") never has one.
-_SUSPECT_QUOTE = re.compile(rb'[^,\r\n"]"[^,"\r\n]')
+# CSV ("8.5"" x 11""") never has one. The pattern starts at the quote (the
+# character before it a lookbehind): re then skips to each quote at C speed
+# instead of trying the pattern at every byte of the block (~30x faster).
+_SUSPECT_QUOTE = re.compile(rb'"(?<=[^,\r\n"]")[^,"\r\n]')
 
 
 def _check_quoting(block: bytes) -> None:
