@@ -67,15 +67,27 @@ def open_text(s3, obj: S3Object, encoding: str, errors: str = "strict") -> TextI
     return io.TextIOWrapper(open_bytes(s3, obj), encoding=encoding, errors=errors, newline="")
 
 
-def first_bytes(s3, obj: S3Object, count: int) -> bytes:
-    """The object's first bytes (a ranged GET of that exact version)."""
-    try:
-        response = s3.get_object(Bucket=obj.bucket, Key=obj.key, IfMatch=f'"{obj.etag}"', Range=f"bytes=0-{count - 1}")
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "InvalidRange":  # an empty object
-            return b""
-        if code in {"412", "PreconditionFailed"}:
-            raise ObjectChanged(_changed(obj, "another")) from None
-        raise
-    return response["Body"].read()
+class Sniffed:
+    """An object's body whose first `count` bytes (fewer only if the object
+    is that short) are read already as `head`, then read whole from the start."""
+
+    def __init__(self, body: BinaryIO, count: int):
+        self._body = body
+        parts, size = [], 0
+        while size < count and (part := body.read(count - size)):
+            parts.append(part)
+            size += len(part)
+        self.head = self._pending = b"".join(parts)
+
+    def read(self, amount: int = -1) -> bytes:
+        pending, self._pending = self._pending, b""
+        if not pending:
+            return self._body.read(amount) if amount >= 0 else self._body.read()
+        if 0 <= amount <= len(pending):
+            self._pending = pending[amount:]
+            return pending[:amount]
+        rest = self._body.read(amount - len(pending)) if amount >= 0 else self._body.read()
+        return pending + rest
+
+    def close(self) -> None:
+        self._body.close()
