@@ -2,7 +2,6 @@
 dag-processor, triggerer), triggered and followed through the REST API."""
 
 import csv
-import os
 from decimal import Decimal
 
 from scheduler_kit import FACT, fact_totals, query, session_processes
@@ -53,4 +52,6 @@ def test_incremental_run_takes_its_batch_from_the_event_and_publishes_it(increme
     )
     assert query(f"select count(*) from {FACT} where load_id = %s", generated["load_id"])[0][0] == 300
     assert query("select state from raw.loads where key = %s", generated["key"]) == [("published",)]
-    assert os.environ["RAW_BUCKET"].startswith("lake-sched-")  # its own lake, not the shared one
+    # its own lake, not the shared one (the server's environment: os.environ
+    # is another module's while a session fixture of its own is active)
+    assert generated["bucket"] == scheduler.env["RAW_BUCKET"] and generated["bucket"].startswith("lake-sched-")
