@@ -449,6 +449,22 @@ def test_an_order_sent_again_is_not_published_twice(rejected, warehouse):
     assert_rejected_alone(bad, warehouse, "stg_orders_order_ids_not_yet_published")
 
 
+@pytest.mark.parametrize(
+    ("order_id", "second_line", "run_id"),
+    [
+        ("CA-2099-990020", {"ship_mode": "Same Day"}, "header"),
+        ("CA-2099-990021", {"postal_code": ""}, "header-null"),  # "": NULL in the raw layer, against a value
+    ],
+)
+def test_an_order_whose_lines_disagree_on_its_header_is_rejected(rejected, warehouse, order_id, second_line, run_id):
+    first = replace(BATCH[0], order_id=order_id, ship_mode="Second Class", postal_code="10024")
+    lines = [first, replace(first, row_id=first.row_id + 1, product_id=BATCH[2].product_id, **second_line)]
+    bad = rejected({f"incoming/{run_id}.csv": to_csv(lines)}, run_id)
+    assert_rejected_alone(bad, warehouse, "stg_orders_order_header_consistent")
+    failing = warehouse.rows(f'select order_id from "{audit_schema(run_id)}".stg_orders_order_header_consistent')
+    assert failing == [(first.order_id,)]
+
+
 def test_a_mart_check_failing_publishes_nothing(rejected, warehouse):
     """The case that used to leak: the staging checks pass, a mart check fails
     (a day past the calendar). Nothing may reach the published tables."""

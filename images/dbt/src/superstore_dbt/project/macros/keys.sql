@@ -13,7 +13,14 @@
 {%- endmacro %}
 
 
-{#- Key of dim_dates: the date as the integer yyyymmdd. -#}
+{#- Key of dim_dates: the date as the integer yyyymmdd, from its parts
+    (to_char costs several times more per row; date_part is the same on
+    PostgreSQL and Redshift). -#}
 {% macro date_key(date_column) -%}
-    cast(to_char({{ date_column }}, 'YYYYMMDD') as integer)
+    cast(
+        date_part('year', {{ date_column }}) * 10000
+        + date_part('month', {{ date_column }}) * 100
+        + date_part('day', {{ date_column }})
+        as integer
+    )
 {%- endmacro %}

@@ -10,6 +10,10 @@
 -- numbers follow the published history. An order dated before its anchor's
 -- start (a late arrival) steps in on the anchor's start: published versions
 -- are never reopened, and valid_from never goes back in time.
+{#- The walk's order: the anchor first, then the steps by date. A rebuild has
+    no anchors, and with the same order in both windows one sort serves them. #}
+{%- set walk_order = 'step_date, order_id' if var('rebuild') else 'is_anchor desc, step_date, order_id' %}
+
 with candidate_orders as (
     -- the order header: all lines of an order agree on it
     -- (stg_orders_order_header_consistent)
@@ -62,31 +66,42 @@ steps as (
 ),
 
 changes as (
+    -- A step starts a version when it is the walk's first or when name or
+    -- segment differ from the previous step's.
     select
         steps.*,
         case
-            when lag({{ surrogate_key(['customer_name', 'segment']) }}) over (
-                partition by customer_id order by is_anchor desc, step_date, order_id
-            ) = {{ surrogate_key(['customer_name', 'segment']) }} then 0
-            else 1
+            when lag(customer_id) over (partition by customer_id order by {{ walk_order }}) is null then 1
+            {%- for attribute in ['customer_name', 'segment'] %}
+            when {{ differ('lag(' ~ attribute ~ ') over (partition by customer_id order by ' ~ walk_order ~ ')', attribute) }} then 1
+            {%- endfor %}
+            else 0
         end as starts_version
     from steps
+),
+
+walk as (
+    select
+        is_anchor,
+        order_id,
+        step_date,
+        customer_id,
+        customer_name,
+        segment,
+        load_id,
+        starts_version,
+        -- the anchor's number (1 for a new customer) plus the changes since the anchor
+        coalesce(max(anchor_version) over (partition by customer_id), 1)
+            + sum(starts_version) over (
+                partition by customer_id order by {{ walk_order }}
+                rows between unbounded preceding and current row
+            )
+            - 1 as version_number
+    from changes
 )
 
+-- customer_key: the key of dim_customers, and of the version each order's lines point at
 select
-    is_anchor,
-    order_id,
-    step_date,
-    customer_id,
-    customer_name,
-    segment,
-    load_id,
-    starts_version,
-    -- the anchor's number (1 for a new customer) plus the changes since the anchor
-    coalesce(max(anchor_version) over (partition by customer_id), 1)
-        + sum(starts_version) over (
-            partition by customer_id order by is_anchor desc, step_date, order_id
-            rows between unbounded preceding and current row
-        )
-        - 1 as version_number
-from changes
+    {{ surrogate_key(['customer_id', 'version_number']) }} as customer_key,
+    walk.*
+from walk

@@ -37,7 +37,7 @@ versions as (
 )
 
 select
-    {{ surrogate_key(['customer_id', 'version_number']) }} as customer_key,
+    customer_key,
     customer_id,
     customer_name,
     segment,

@@ -13,7 +13,7 @@ with lines as (
 ),
 
 order_customer_versions as (
-    select order_id, customer_id, version_number
+    select order_id, customer_key
     from {{ ref('int_customer_versions') }}
     where is_anchor = 0
 ),
@@ -27,7 +27,7 @@ loads as (
 select
     lines.order_line_key,
     lines.order_key,
-    {{ surrogate_key(['order_customer_versions.customer_id', 'order_customer_versions.version_number']) }} as customer_key,
+    order_customer_versions.customer_key,
     lines.product_key,
     lines.location_key,
     {{ date_key('lines.order_date') }} as order_date_key,
