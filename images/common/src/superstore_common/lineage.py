@@ -10,6 +10,7 @@ and OPENLINEAGE_ROOT_PARENT_ID (its `lineage_root_parent_id`)."""
 
 import logging
 import os
+import pickle
 from functools import cache
 
 from superstore_common.record import Dataset, StepRecord
@@ -162,9 +163,59 @@ def _emit_part(record: StepRecord, name: str, inputs: list[Dataset], outputs: li
         )
 
 
-def start(record: StepRecord) -> None:
-    _emit(record, "START")
+class Emitter:
+    """Sends a step's events from a child process forked as the step starts:
+    importing the client (0.2-0.3 s of CPU) and reaching the backend happen
+    beside the step, not in its way (a thread would share the interpreter
+    lock with it). The child sends START and the run id back, then waits for
+    the finished record and sends its end event. With no transport
+    configured there is no child and no event."""
+
+    def __init__(self, record: StepRecord):
+        self.pid = None
+        if not configured():
+            return
+        run_id_read, run_id_write = os.pipe()
+        record_read, record_write = os.pipe()
+        self.pid = os.fork()  # before the step opens connections or starts threads
+        if self.pid == 0:
+            os.close(run_id_read)
+            os.close(record_write)
+            _child(record, run_id_write, record_read)
+        os.close(run_id_write)
+        os.close(record_read)
+        self._run_id = os.fdopen(run_id_read, "r")
+        self._record = os.fdopen(record_write, "wb")
+
+    def run_id(self) -> str | None:
+        """The run's OpenLineage run id, once START is sent."""
+        if self.pid is None:
+            return None
+        with self._run_id as pipe:
+            return pipe.read() or None
+
+    def finish(self, record: StepRecord) -> None:
+        if self.pid is None:
+            return
+        try:
+            with self._record as pipe:
+                pipe.write(pickle.dumps(record))
+        except OSError:  # the child is gone: it logged why
+            pass
+        os.waitpid(self.pid, 0)
 
 
-def finish(record: StepRecord) -> None:
-    _emit(record, "FAIL" if record.state == "failed" else "COMPLETE")
+def _child(record: StepRecord, run_id_pipe: int, record_pipe: int) -> None:
+    try:
+        _emit(record, "START")
+        with os.fdopen(run_id_pipe, "w") as pipe:
+            pipe.write(record.lineage_run_id or "")
+        with os.fdopen(record_pipe, "rb") as pipe:
+            finished = pipe.read()
+        if finished:  # nothing: the step died before its end
+            finished = pickle.loads(finished)
+            _emit(finished, "FAIL" if finished.state == "failed" else "COMPLETE")
+    except Exception as exc:  # noqa: BLE001 - lineage must never fail the step
+        log.warning("could not emit the OpenLineage events: %s", exc)
+    finally:
+        os._exit(0)  # not the step's exit handlers, nor its buffered output

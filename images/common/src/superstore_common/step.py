@@ -49,7 +49,7 @@ def run(app: typer.Typer) -> None:
     )
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "help")
     step = record.begin(command)
-    lineage.start(step)
+    lineage_events = lineage.Emitter(step)
     error, code = None, 0
     try:
         app(standalone_mode=False)
@@ -63,8 +63,9 @@ def run(app: typer.Typer) -> None:
         log.debug("unexpected failure", exc_info=True)
         error, code = f"{type(exc).__name__}: {' '.join(str(exc).split())}", 1
     step.finish(error)
+    step.lineage_run_id = lineage_events.run_id()
     record.save(step)
-    lineage.finish(step)
+    lineage_events.finish(step)
     if error is not None:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(code)
