@@ -307,8 +307,8 @@ class Stack:
     def load(self, objects: list[dict], db: str, **env: str) -> StepRun:
         return self.run(LOADER, "load", "--objects", json.dumps(objects), db=db, **env)
 
-    def start_load(self, objects: list[dict], db: str) -> Running:
-        return self.start(LOADER, "load", "--objects", json.dumps(objects), db=db)
+    def start_load(self, objects: list[dict], db: str, **env: str) -> Running:
+        return self.start(LOADER, "load", "--objects", json.dumps(objects), db=db, **env)
 
     def build_args(self, load_ids: list[str], run_id: str, mode: str = "incremental") -> tuple[str, ...]:
         return ("build", "--mode", mode, "--load-ids", json.dumps(load_ids), "--run-id", run_id)

@@ -1,18 +1,25 @@
 """Case 1: the loader killed (kill -9) in the middle of the COPY of a
 1,000,000-line object. Nothing of it may be left in the raw layer, the load
-stays `received` (a killed process records nothing), and the retry copies
-its rows exactly once."""
+stays `received` (a killed process records nothing), its OpenLineage run
+ends with FAIL, and the retry copies its rows exactly once."""
 
+import json
 import signal
 
-from faults_stack import RAW
+from faults_stack import RAW, wait_until
 
 
-def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, databases, million):
+def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, databases, million, tmp_path):
     warehouse = databases("fault")
     before = warehouse.exact_published()
+    events = tmp_path / "lineage.jsonl"
+    lineage = {
+        "OPENLINEAGE__TRANSPORT__TYPE": "file",
+        "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(events),
+        "OPENLINEAGE__TRANSPORT__APPEND": "true",
+    }
 
-    run = stack.start_load([million.obj], warehouse.db)
+    run = stack.start_load([million.obj], warehouse.db, **lineage)
     # Rows are flowing: the COPY has taken a good part of the object, not all of it.
     copying = stack.pg.wait_for_backend(
         warehouse.db,
@@ -38,6 +45,12 @@ def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, datab
         is None
     )
     assert warehouse.exact_published() == before
+    # The lineage child outlives the step and ends its run: no run stays open.
+    ended = wait_until(lambda: _lineage(events)[1:], 30, "the killed step's lineage run to end")
+    (started,) = (event for event in _lineage(events) if event["eventType"] == "START")
+    (end,) = ended
+    assert (end["eventType"], end["run"]["runId"]) == ("FAIL", started["run"]["runId"])
+    assert "killed" in end["run"]["facets"]["errorMessage"]["message"]
 
     retry = stack.load([million.obj], warehouse.db).ok()
 
@@ -50,3 +63,8 @@ def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, datab
     assert (load.state, load.source_rows, load.raw_rows) == ("staged", million.source.rows, million.source.rows)
     warehouse.assert_ledger_consistent()
     assert warehouse.exact_published() == before
+
+
+def _lineage(path) -> list[dict]:
+    """The events written so far (whole lines: the child may be writing one)."""
+    return [json.loads(line) for line in path.read_text().split("\n")[:-1]] if path.exists() else []

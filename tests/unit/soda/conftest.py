@@ -173,8 +173,8 @@ class StepRun:
 
 
 @pytest.fixture
-def soda_scan(step_env: dict[str, str]) -> Callable[..., StepRun]:
-    """Run `superstore-soda scan ARGS` as a process."""
+def soda_scan(step_env: dict[str, str], bucket: str) -> Callable[..., StepRun]:
+    """Run `superstore-soda scan ARGS` as a process (it records itself in the bucket)."""
 
     def run(*args: str, recorded: bool = False, env: dict[str, str] | None = None) -> StepRun:
         """recorded: run as an Airflow task's step (a run id of its own) and

@@ -11,6 +11,7 @@ and OPENLINEAGE_ROOT_PARENT_ID (its `lineage_root_parent_id`)."""
 import logging
 import os
 import pickle
+import signal
 from functools import cache
 
 from superstore_common.record import Dataset, StepRecord
@@ -19,6 +20,8 @@ log = logging.getLogger("superstore")
 
 PRODUCER = "https://github.com/superstore-pipeline/superstore-pipeline"
 NAMESPACE_ENV = "OPENLINEAGE_NAMESPACE"
+# the error of a step that ended without its record (killed, out of memory)
+DIED = "the step's process ended before it finished (killed?)"
 
 
 def configured() -> bool:
@@ -168,8 +171,12 @@ class Emitter:
     importing the client (0.2-0.3 s of CPU) and reaching the backend happen
     beside the step, not in its way (a thread would share the interpreter
     lock with it). The child sends START and the run id back, then waits for
-    the finished record and sends its end event. With no transport
-    configured there is no child and no event."""
+    the finished record and sends its end event; when the step dies first
+    (killed, out of memory), the end of the pipe says so and the child
+    sends FAIL, so that no run stays open. In a container where the step is
+    PID 1 the kernel ends the child with it: there Airflow's own FAIL event
+    for the task tells. With no transport configured there is no child and
+    no event."""
 
     def __init__(self, record: StepRecord):
         self.pid = None
@@ -206,15 +213,25 @@ class Emitter:
 
 
 def _child(record: StepRecord, run_id_pipe: int, record_pipe: int) -> None:
+    # The child ends with the step (the pipe's end): a signal sent to both
+    # must not stop it before it has sent the step's end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         _emit(record, "START")
-        with os.fdopen(run_id_pipe, "w") as pipe:
-            pipe.write(record.lineage_run_id or "")
+        try:
+            with os.fdopen(run_id_pipe, "w") as pipe:
+                pipe.write(record.lineage_run_id or "")
+        except BrokenPipeError:
+            pass  # the step is gone already
         with os.fdopen(record_pipe, "rb") as pipe:
             finished = pipe.read()
-        if finished:  # nothing: the step died before its end
+        if finished:
             finished = pickle.loads(finished)
-            _emit(finished, "FAIL" if finished.state == "failed" else "COMPLETE")
+        else:
+            finished = record
+            finished.finish(DIED)
+        _emit(finished, "FAIL" if finished.state == "failed" else "COMPLETE")
     except Exception as exc:  # noqa: BLE001 - lineage must never fail the step
         log.warning("could not emit the OpenLineage events: %s", exc)
     finally:
