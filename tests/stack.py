@@ -1,6 +1,7 @@
 """Helpers for tests that use the local stack (PostgreSQL + moto server)."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import uuid
@@ -26,6 +27,20 @@ def conninfo(database: str) -> str:
 
 def connect(db: str | None = None) -> psycopg.Connection:
     return psycopg.connect(conninfo(db or os.environ["WAREHOUSE_DB"]), autocommit=True)
+
+
+def lineage_file(path: Path) -> dict[str, str]:
+    """The OpenLineage client's settings that append events to `path`."""
+    return {
+        "OPENLINEAGE__TRANSPORT__TYPE": "file",
+        "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(path),
+        "OPENLINEAGE__TRANSPORT__APPEND": "true",
+    }
+
+
+def lineage_events(path: Path) -> list[dict]:
+    """The events in `path` so far (whole lines: a step may be writing one)."""
+    return [json.loads(line) for line in path.read_text().split("\n")[:-1]] if path.exists() else []
 
 
 def fresh_database(name: str) -> None:

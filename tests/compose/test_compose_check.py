@@ -7,7 +7,6 @@ S3, checks that Airflow parsed both DAGs, and tears it down. Then every image
 carries the tag in its tag and its version label (IMAGE_TAG=x make images)."""
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,10 +17,7 @@ TAG = "compose-check"
 IMAGES = ("generator", "loader", "dbt", "soda", "airflow")
 ENGINE_ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "scripts" / "containers.conf"), "CONTAINER_ENGINE": "podman"}
 
-pytestmark = [
-    pytest.mark.timeout(3600),
-    pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed: compose-check needs it"),
-]
+pytestmark = pytest.mark.timeout(3600)
 
 
 @pytest.fixture(scope="module")

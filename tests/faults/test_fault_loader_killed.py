@@ -3,23 +3,18 @@
 stays `received` (a killed process records nothing), its OpenLineage run
 ends with FAIL, and the retry copies its rows exactly once."""
 
-import json
 import signal
 
 from faults_stack import RAW, wait_until
+from stack import lineage_events, lineage_file
 
 
 def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, databases, million, tmp_path):
     warehouse = databases("fault")
     before = warehouse.exact_published()
     events = tmp_path / "lineage.jsonl"
-    lineage = {
-        "OPENLINEAGE__TRANSPORT__TYPE": "file",
-        "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(events),
-        "OPENLINEAGE__TRANSPORT__APPEND": "true",
-    }
 
-    run = stack.start_load([million.obj], warehouse.db, **lineage)
+    run = stack.start_load([million.obj], warehouse.db, **lineage_file(events))
     # Rows are flowing: the COPY has taken a good part of the object, not all of it.
     copying = stack.pg.wait_for_backend(
         warehouse.db,
@@ -46,10 +41,10 @@ def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, datab
     )
     assert warehouse.exact_published() == before
     # The lineage child outlives the step and ends its run: no run stays open.
-    ended = wait_until(lambda: _lineage(events)[1:], 30, "the killed step's lineage run to end")
-    (started,) = (event for event in _lineage(events) if event["eventType"] == "START")
-    (end,) = ended
-    assert (end["eventType"], end["run"]["runId"]) == ("FAIL", started["run"]["runId"])
+    wait_until(lambda: len(lineage_events(events)) >= 2, 30, "the killed step's lineage run to end")
+    started, end = lineage_events(events)
+    assert [started["eventType"], end["eventType"]] == ["START", "FAIL"]
+    assert end["run"]["runId"] == started["run"]["runId"]
     assert "killed" in end["run"]["facets"]["errorMessage"]["message"]
 
     retry = stack.load([million.obj], warehouse.db).ok()
@@ -63,8 +58,3 @@ def test_kill_9_mid_copy_leaves_nothing_and_the_retry_loads_it_once(stack, datab
     assert (load.state, load.source_rows, load.raw_rows) == ("staged", million.source.rows, million.source.rows)
     warehouse.assert_ledger_consistent()
     assert warehouse.exact_published() == before
-
-
-def _lineage(path) -> list[dict]:
-    """The events written so far (whole lines: the child may be writing one)."""
-    return [json.loads(line) for line in path.read_text().split("\n")[:-1]] if path.exists() else []

@@ -9,7 +9,7 @@ import io
 import boto3
 import pytest
 from operations_kit import OPS_DB, read_s3_csv, run, sample_csv
-from stack import environ, fresh_database, own_lake
+from stack import environ, fresh_database, lineage_file, own_lake
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,7 @@ def operated(tmp_path_factory):
             "WAREHOUSE_DB": OPS_DB,
             "PIPELINE_ALERTS_TOPIC_ARN": topic,
             "PIPELINE_INCREMENTAL_SCHEDULE": "None",
-            "OPENLINEAGE__TRANSPORT__TYPE": "file",
-            "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH": str(lineage),
-            "OPENLINEAGE__TRANSPORT__APPEND": "true",
+            **lineage_file(lineage),
         }
         lineage.parent.mkdir(parents=True)
         with environ(settings):

@@ -3,7 +3,6 @@ the data set, the lake, DAG runs in-process, the lineage file."""
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import boto3
@@ -35,7 +34,3 @@ def read_s3_csv(bucket: str, key: str) -> list[dict]:
 
 def run(dag_id: str, **conf) -> RunRecord:
     return run_dag(dag_id, conf)
-
-
-def lineage_events(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

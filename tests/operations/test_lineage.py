@@ -5,7 +5,8 @@ staging -> each mart, for both DAGs."""
 from collections import defaultdict
 
 import pytest
-from operations_kit import lineage_events, query
+from operations_kit import query
+from stack import lineage_events
 from superstore_orchestration import steps
 
 MARTS = ("dim_customers", "dim_dates", "dim_locations", "dim_orders", "dim_products", "fct_sales")
